@@ -1,0 +1,91 @@
+"""What rules see: the draft plus facts derived from it once and shared by every rule.
+
+Each fact is computed lazily, so a lint whose enabled rules look only at recipients never parses
+the body, and a body parsed for one rule is not parsed again for the next.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from .model import Address, ComposeType, Draft, Fix, Recipient, RecipientType
+from .text import Segmentation, segment
+
+
+class LintContext:
+    def __init__(self, draft: Draft, *, unknown_group_size: int = 10):
+        self.draft = draft
+        self.unknown_group_size = unknown_group_size
+
+    @cached_property
+    def segmentation(self) -> Segmentation:
+        return segment(self.draft.body, author=self.draft.sender)
+
+    @cached_property
+    def author_key(self) -> str | None:
+        return self.draft.sender.key if self.draft.sender else None
+
+    @cached_property
+    def audience_recipients(self) -> tuple[Recipient, ...]:
+        """Distinct recipients in to+cc+bcc other than the author, first occurrence kept."""
+        seen = {self.author_key}
+        distinct = []
+        for recipient in self.draft.recipients:
+            if recipient.key not in seen:
+                seen.add(recipient.key)
+                distinct.append(recipient)
+        return tuple(distinct)
+
+    def size_of(self, recipient: Recipient) -> int:
+        if recipient.type is RecipientType.GROUP:
+            if recipient.member_count is None:
+                return self.unknown_group_size
+            return recipient.member_count
+        return 1
+
+    @cached_property
+    def audience(self) -> int:
+        """People who will read this: groups count by their members."""
+        return sum(self.size_of(r) for r in self.audience_recipients)
+
+    @cached_property
+    def original_sender(self) -> Address | None:
+        """Who wrote the message replied to: from `in_reply_to`, else the first To recipient,
+        which is where every client puts the sender when replying."""
+        original = self.draft.in_reply_to
+        if original is not None and original.sender is not None:
+            return original.sender
+        if self.draft.to:
+            first = self.draft.to[0]
+            return Address(first.email, first.name)
+        return None
+
+    @cached_property
+    def is_reply(self) -> bool:
+        return self.draft.compose_type in (ComposeType.REPLY, ComposeType.REPLY_ALL)
+
+    @cached_property
+    def is_reply_all(self) -> bool:
+        """A reply that reaches more than the original sender.
+
+        Outlook reports `reply` for both reply and reply-all, and a reply widened by hand reaches
+        the same crowd, so the recipients decide, not the button pressed.
+        """
+        if not self.is_reply:
+            return False
+        sender_key = self.original_sender.key if self.original_sender else None
+        reaches_others = any(r.key != sender_key for r in self.audience_recipients)
+        return reaches_others or self.audience > 1
+
+    def reply_to_sender_only(self) -> Fix | None:
+        """The fix that narrows a reply to the original sender: exactly what to set."""
+        sender = self.original_sender
+        if sender is None or sender.key == self.author_key:
+            return None
+        name = sender.name or sender.email
+        to = {"email": sender.email} | ({"name": sender.name} if sender.name else {})
+        return Fix(
+            id="reply-to-sender-only",
+            title=f"Reply to {name} only",
+            set={"to": [to], "cc": [], "bcc": []},
+        )

@@ -1,0 +1,49 @@
+"""`lint(draft, policy) -> Report`: the whole core behind one pure function."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Mapping
+
+from .context import LintContext
+from .model import Draft, Finding, PolicyRef, Report, Severity
+from .policy import Policy, default_policy
+from .schema import load_draft
+
+
+def _matches_any(patterns, value: str) -> bool:
+    return any(p.search(value) for p in patterns)
+
+
+def lint(draft: Draft | Mapping, policy: Policy | None = None) -> Report:
+    """Lint one draft under a policy (the built-in defaults when None).
+
+    A dict is validated as Draft JSON first (raising marshmallow.ValidationError naming the field).
+    """
+    started = time.perf_counter()
+    if not isinstance(draft, Draft):
+        draft = load_draft(draft)
+    policy = policy or default_policy()
+    ctx = LintContext(draft, unknown_group_size=policy.unknown_group_size)
+    findings: list[Finding] = []
+    sender = draft.sender.email if draft.sender else ""
+    exempt = _matches_any(policy.exempt_subjects, draft.subject) or (
+        bool(sender) and any(p.fullmatch(sender) for p in policy.exempt_senders)
+    )
+    if not exempt:
+        for rule in policy.registry:
+            settings = policy.rules[rule.id]
+            if settings.severity is Severity.OFF:
+                continue
+            if _matches_any(settings.exempt_subjects, draft.subject):
+                continue
+            for finding in rule.check(ctx, settings.options):
+                findings.append(dataclasses.replace(finding, severity=settings.severity))
+    findings.sort(key=lambda f: -f.severity.rank)
+    return Report(
+        findings=tuple(findings),
+        audience=ctx.audience,
+        policy=PolicyRef(policy.org, policy.version),
+        elapsed_ms=(time.perf_counter() - started) * 1000,
+    )

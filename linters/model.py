@@ -1,0 +1,162 @@
+"""The typed objects that flow through the core: a Draft goes in, a Report comes out.
+
+Plain frozen dataclasses: cheap to build, impossible to mutate by accident, and free of any
+framework. `linters.schema` turns JSON into these and back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Client(StrEnum):
+    OUTLOOK = "outlook"
+    GMAIL = "gmail"
+    API = "api"
+    CLI = "cli"
+
+
+class ComposeType(StrEnum):
+    NEW = "new"
+    REPLY = "reply"
+    REPLY_ALL = "reply_all"
+    FORWARD = "forward"
+
+
+class RecipientType(StrEnum):
+    USER = "user"
+    GROUP = "group"
+    EXTERNAL = "external"
+
+
+class BodyType(StrEnum):
+    HTML = "html"
+    TEXT = "text"
+
+
+class Severity(StrEnum):
+    """Ordered from quiet to loud; `off` disables a rule."""
+
+    OFF = "off"
+    HINT = "hint"
+    WARNING = "warning"
+    BLOCK = "block"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.OFF: 0, Severity.HINT: 1, Severity.WARNING: 2, Severity.BLOCK: 3}
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    email: str
+    name: str | None = None
+
+    @property
+    def key(self) -> str:
+        """What makes two addresses the same mailbox."""
+        return self.email.strip().lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    email: str
+    name: str | None = None
+    type: RecipientType = RecipientType.USER
+    member_count: int | None = None
+
+    @property
+    def key(self) -> str:
+        return self.email.strip().lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    content: str = ""
+    type: BodyType = BodyType.TEXT
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    name: str
+    size: int | None = None
+    inline: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Original:
+    """The message replied to or forwarded, as far as the client knows it."""
+
+    sender: Address | None = None
+    to: tuple[Recipient, ...] = ()
+    cc: tuple[Recipient, ...] = ()
+    bcc: tuple[Recipient, ...] = ()
+    subject: str = ""
+    message_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    client: Client = Client.API
+    compose_type: ComposeType = ComposeType.NEW
+    subject: str = ""
+    sender: Address | None = None
+    to: tuple[Recipient, ...] = ()
+    cc: tuple[Recipient, ...] = ()
+    bcc: tuple[Recipient, ...] = ()
+    body: Body = field(default_factory=Body)
+    attachments: tuple[Attachment, ...] = ()
+    in_reply_to: Original | None = None
+    thread_id: str | None = None
+    locale: str | None = None
+
+    @property
+    def recipients(self) -> tuple[Recipient, ...]:
+        return self.to + self.cc + self.bcc
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Offsets into the extracted plain text of the body (`Segmentation.text`)."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A one-click change a client can apply: `set` holds exactly the draft fields to replace."""
+
+    id: str
+    title: str
+    set: dict
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str
+    severity: Severity
+    message: str
+    explanation: str = ""
+    excerpt: str | None = None
+    span: Span | None = None
+    fixes: tuple[Fix, ...] = ()
+    data: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRef:
+    org: str | None = None
+    version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    findings: tuple[Finding, ...]
+    audience: int
+    policy: PolicyRef
+    elapsed_ms: float

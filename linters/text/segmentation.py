@@ -1,0 +1,68 @@
+"""The result of text extraction: the body's plain text cut into typed blocks.
+
+Every block is a half-open range into `text`, so a finding can point at what it means with offsets a
+client can show. Blocks are in document order and never overlap; text outside every block is
+whitespace or separators that carry nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cached_property
+
+
+class Kind(StrEnum):
+    GREETING = "greeting"  # "Hi Anna,"
+    BODY = "body"  # what the author wrote, between greeting and sign-off
+    SIGNOFF = "signoff"  # "Thanks,\nPeter"
+    SIGNATURE = "signature"  # "-- " blocks, contact blocks, device footers, disclaimers
+    QUOTE = "quote"  # quoted replies and forwarded messages, with their header lines
+
+
+NEW_KINDS = (Kind.GREETING, Kind.BODY, Kind.SIGNOFF)
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    kind: Kind
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    text: str
+    blocks: tuple[Block, ...]
+
+    def of(self, *kinds: Kind) -> tuple[Block, ...]:
+        return tuple(b for b in self.blocks if b.kind in kinds)
+
+    def joined(self, *kinds: Kind) -> str:
+        return "\n\n".join(self.text[b.start : b.end] for b in self.of(*kinds))
+
+    @cached_property
+    def new_text(self) -> str:
+        """The author's own text: greeting, body and sign-off; no quote, no signature."""
+        return self.joined(*NEW_KINDS)
+
+    @cached_property
+    def body_text(self) -> str:
+        """What the author actually says: the new text without greeting and sign-off."""
+        return self.joined(Kind.BODY)
+
+    @property
+    def has_quote(self) -> bool:
+        return any(b.kind is Kind.QUOTE for b in self.blocks)
+
+    def as_dict(self) -> dict:
+        """The shape `draftlint parse` prints."""
+        return {
+            "new_text": self.new_text,
+            "greeting": self.joined(Kind.GREETING) or None,
+            "body": self.body_text,
+            "signoff": self.joined(Kind.SIGNOFF) or None,
+            "signature": self.joined(Kind.SIGNATURE) or None,
+            "quote": self.joined(Kind.QUOTE) or None,
+            "blocks": [{"kind": b.kind.value, "start": b.start, "end": b.end} for b in self.blocks],
+        }
