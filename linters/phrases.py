@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -66,9 +66,12 @@ class Token:
     end: int
 
 
-def tokenise(text: str) -> list[Token]:
-    tokens = []
+def tokenise(text: str, limit: int | None = None) -> list[Token]:
+    """Tokens in order; stops after `limit` tokens so a huge text costs no more than a short one."""
+    tokens: list[Token] = []
     for m in _TOKEN.finditer(text):
+        if limit is not None and len(tokens) >= limit:
+            break
         raw = m.group()
         if m.lastgroup == "word" or m.lastgroup == "plus":
             tokens.append(Token(normalise(raw), "word", m.start(), m.end()))
@@ -96,6 +99,7 @@ class PhraseMatcher:
     def __init__(self, lexicon: Mapping[str, Iterable[str]], max_tokens: int = 40):
         self.max_tokens = max_tokens
         self._trie: dict = {}
+        self._vocabulary: set[str] = set()
         self._longest = 1
         for kind, phrases in lexicon.items():
             for phrase in phrases:
@@ -105,17 +109,25 @@ class PhraseMatcher:
 
     def _add(self, words: tuple[str, ...], kind: str) -> None:
         node = self._trie
+        self._vocabulary.update(words)
         for word in words:
             node = node.setdefault(word, {})
         node.setdefault(None, set()).add(kind)
         self._longest = max(self._longest, len(words))
 
-    def match(self, text: str, names: frozenset[str] = frozenset()) -> Match | None:
-        """Return the kinds if `text` is only phrases, fillers, names and emoji; else None."""
-        tokens = tokenise(text)
+    def match(self, text: str, names: Callable[[], frozenset[str]] = frozenset) -> Match | None:
+        """Return the kinds if `text` is only phrases, fillers, names and emoji; else None.
+
+        `names` is called only when a word is outside every phrase: most texts never need it.
+        """
+        tokens = tokenise(text, limit=self.max_tokens + 1)
         if not tokens or len(tokens) > self.max_tokens:
             return None
         if any(t.kind in (QUESTION, "other") for t in tokens):
+            return None
+        unknown = {t.text for t in tokens if t.kind == "word" and t.text not in self._vocabulary}
+        known_names = names() if unknown else frozenset()
+        if not unknown <= known_names:
             return None
         n = len(tokens)
         # best[i]: (number of non-filler phrases, kinds, phrases) for a cover of tokens[:i]
@@ -129,7 +141,7 @@ class PhraseMatcher:
             if token.kind == EMOJI:
                 self._relax(best, i + 1, here, EMOJI, token.text)
                 continue
-            if token.text in names:
+            if token.text in known_names:
                 self._relax(best, i + 1, here, NAME, token.text)
             node = self._trie
             for j in range(i, min(n, i + self._longest)):

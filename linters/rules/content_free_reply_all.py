@@ -22,6 +22,7 @@ from ..text import Kind
 
 KINDS = ("ack", "thanks", "agreement", "pile-on", "social", EMOJI)
 MAX_EXCERPT = 200
+MAX_NAMED = 200  # people whose names may stand in a reply ("OK with me, Peter")
 
 
 class ContentFreeReplyAllOptions(Options):
@@ -79,12 +80,16 @@ class ContentFreeReplyAll(Rule):
             return
         extra = tuple(p for phrases in options["extra_phrases"].values() for p in phrases)
         original = draft.in_reply_to
-        names = name_tokens(
+        people = (
             draft.sender,
-            *draft.recipients,
-            *((original.sender, *original.to, *original.cc) if original else ()),
+            *draft.recipients[:MAX_NAMED],
+            *(
+                (original.sender, *original.to[:MAX_NAMED], *original.cc[:MAX_NAMED])
+                if original
+                else ()
+            ),
         )
-        match = _matcher(extra).match(seg.body_text, names)
+        match = _matcher(extra).match(seg.body_text, lambda: name_tokens(*people))
         if match is None or match.kinds <= set(options["allow_kinds"]):
             return
         start, end = blocks[0].start, blocks[-1].end

@@ -1,0 +1,79 @@
+from linters.context import LintContext
+from linters.schema import load_draft
+
+
+def ctx(**fields):
+    return LintContext(load_draft(fields))
+
+
+def test_audience_counts_distinct_people_without_the_author():
+    c = ctx(
+        **{"from": {"email": "Me@corp.example"}},
+        to=[{"email": "a@corp.example"}, {"email": "me@corp.example"}],
+        cc=[
+            {"email": "A@corp.example"},
+            {"email": "g@corp.example", "type": "group", "member_count": 40},
+        ],
+        bcc=[{"email": "b@corp.example"}],
+    )
+    assert c.audience == 1 + 40 + 1
+
+
+def test_unknown_group_size_is_used():
+    c = LintContext(load_draft({"to": [{"email": "g@x", "type": "group"}]}), unknown_group_size=7)
+    assert c.audience == 7
+
+
+def test_outlook_reply_to_more_than_the_sender_is_a_reply_all():
+    original = {"from": {"email": "boss@corp.example"}}
+    assert (
+        ctx(
+            compose_type="reply", to=[{"email": "boss@corp.example"}], in_reply_to=original
+        ).is_reply_all
+        is False
+    )
+    assert ctx(
+        compose_type="reply",
+        to=[{"email": "boss@corp.example"}],
+        cc=[{"email": "x@corp.example"}],
+        in_reply_to=original,
+    ).is_reply_all
+
+
+def test_reply_all_narrowed_to_the_sender_is_not_a_reply_all():
+    c = ctx(
+        compose_type="reply_all",
+        to=[{"email": "boss@corp.example"}],
+        in_reply_to={"from": {"email": "boss@corp.example"}},
+    )
+    assert not c.is_reply_all
+
+
+def test_reply_to_a_group_sender_reaches_its_members():
+    c = ctx(compose_type="reply", to=[{"email": "list@x", "type": "group", "member_count": 50}])
+    assert c.is_reply_all
+
+
+def test_new_and_forward_are_not_replies():
+    assert not ctx(compose_type="new", to=[{"email": "a@x"}, {"email": "b@x"}]).is_reply_all
+    assert not ctx(compose_type="forward", to=[{"email": "a@x"}, {"email": "b@x"}]).is_reply_all
+
+
+def test_reply_to_sender_only_fix_carries_exact_recipients():
+    c = ctx(
+        compose_type="reply_all",
+        to=[{"email": "x@corp.example"}],
+        in_reply_to={"from": {"email": "boss@corp.example", "name": "Anna Boss"}},
+    )
+    fix = c.reply_to_sender_only()
+    assert fix.title == "Reply to Anna Boss only"
+    assert fix.set == {
+        "to": [{"email": "boss@corp.example", "name": "Anna Boss"}],
+        "cc": [],
+        "bcc": [],
+    }
+
+
+def test_fifty_thousand_recipients():
+    c = ctx(to=[{"email": f"p{i}@corp.example"} for i in range(50_000)])
+    assert c.audience == 50_000

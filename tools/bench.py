@@ -1,0 +1,170 @@
+"""`make bench`: in-process lint latency, its cost against parsing alone, and how it grows.
+
+Prints p50/p99 of `linters.lint` for a short reply, typical replies (2–30 KB of Outlook, Gmail and
+Word HTML with a quoted thread) and a 1 MB body; the ratio of lint time to selectolax merely parsing
+the same HTML; and time per KB for inputs of growing size, including shapes built to make regexes
+backtrack. Targets (issue 2): typical p50 ≤ 0.5 ms, p99 ≤ 2 ms, ≤ 3× parse, 1 MB ≤ 50 ms, linear.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import time
+from collections.abc import Callable
+
+from selectolax.lexbor import LexborHTMLParser
+
+from linters import lint
+from linters.schema import load_draft
+
+PEOPLE = [f"person{i}@corp.example" for i in range(12)]
+
+QUOTED_MESSAGE = (
+    "<p>Hi all,</p><p>Following the review on Tuesday we agreed to move the launch of the new "
+    "checkout to <b>May 14</b>. Finance needs the revised budget (currently 120k) by Friday, and "
+    "legal still has open questions on the data-processing addendum.</p><ul><li>Design: final "
+    "mock-ups by Wednesday</li><li>Engineering: feature freeze on May 2</li><li>QA: regression "
+    "run the week of May 5</li></ul><p>Please flag conflicts by end of day.</p><p>Best,<br>Julie"
+    "</p>"
+)
+
+
+def outlook_reply(new_html: str, thread_messages: int) -> str:
+    thread = "".join(
+        '<hr style="display:inline-block;width:98%"><div id="divRplyFwdMsg" dir="ltr">'
+        f"<b>From:</b> Julie Petit &lt;julie@corp.example&gt;<br><b>Sent:</b> Tuesday, March "
+        f"{i + 1}, 2025 9:12 AM<br><b>To:</b> Team &lt;team@corp.example&gt;<br><b>Subject:</b> "
+        f"Launch plan</div><div>{QUOTED_MESSAGE}</div>"
+        for i in range(thread_messages)
+    )
+    return (
+        '<html><head><style>p{margin:0}</style></head><body><div dir="ltr">'
+        f'{new_html}</div><div id="appendonsend"></div>{thread}</body></html>'
+    )
+
+
+def gmail_reply(new_html: str, thread_messages: int) -> str:
+    quote = QUOTED_MESSAGE
+    for i in range(thread_messages):
+        quote = (
+            f'<div class="gmail_quote"><div class="gmail_attr">On Tue, Mar {i + 1}, 2025 at 9:12 AM '
+            f"Julie Petit &lt;julie@corp.example&gt; wrote:<br></div>"
+            f'<blockquote class="gmail_quote" style="margin:0 0 0 .8ex">{quote}</blockquote></div>'
+        )
+    return f'<div dir="ltr">{new_html}</div><br>{quote}'
+
+
+def draft(body: str, body_type: str = "html") -> dict:
+    return {
+        "client": "outlook",
+        "compose_type": "reply_all",
+        "subject": "Re: Launch plan",
+        "from": {"email": PEOPLE[0], "name": "Peter Smith"},
+        "to": [{"email": PEOPLE[1], "name": "Julie Petit"}],
+        "cc": [{"email": p} for p in PEOPLE[2:]]
+        + [{"email": "team@corp.example", "type": "group", "member_count": 40}],
+        "body": {"type": body_type, "content": body},
+        "in_reply_to": {"from": {"email": PEOPLE[1], "name": "Julie Petit"}},
+    }
+
+
+def measure(fn: Callable[[], object], *, min_runs: int = 30, budget_s: float = 1.0) -> list[float]:
+    """Run fn repeatedly (at least min_runs, about budget_s), returning milliseconds per run."""
+    fn()  # warm caches: lexicon tries, compiled patterns
+    times = []
+    gc.disable()
+    try:
+        deadline = time.perf_counter() + budget_s
+        while len(times) < min_runs or time.perf_counter() < deadline:
+            start = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - start) * 1000)
+            if len(times) >= 20_000:
+                break
+    finally:
+        gc.enable()
+    return times
+
+
+def pct(times: list[float], q: float) -> float:
+    return (
+        statistics.quantiles(times, n=100, method="inclusive")[q - 1]
+        if len(times) > 1
+        else times[0]
+    )
+
+
+def lint_case(name: str, body: str, body_type: str = "html") -> tuple[float, float]:
+    loaded = load_draft(draft(body, body_type))
+    lint_times = measure(lambda: lint(loaded))
+    size_kb = len(body.encode()) / 1024
+    line = f"{name:<34} {size_kb:>8.1f} KB  p50 {pct(lint_times, 50):7.3f} ms  p99 {pct(lint_times, 99):7.3f} ms"
+    if body_type == "html":
+        parse_times = measure(lambda: LexborHTMLParser(body))
+        ratio = statistics.median(lint_times) / statistics.median(parse_times)
+        line += f"  parse p50 {statistics.median(parse_times):7.3f} ms  lint/parse {ratio:4.2f}x"
+    print(line)
+    return pct(lint_times, 50), pct(lint_times, 99)
+
+
+ADVERSARIAL: dict[str, Callable[[int], tuple[str, str]]] = {
+    # each takes a size in bytes and returns (body, type)
+    "'>' quoting, nested deep": lambda n: (
+        "\n".join(">" * 60 + " x" for _ in range(n // 64)),
+        "text",
+    ),
+    "'On … wrote' look-alikes": lambda n: (
+        "On Tue, Mar 4, 2025 at 9:12 AM Someone said\n" * (n // 44),
+        "text",
+    ),
+    "header look-alikes": lambda n: ("From: a\nTo: b\nFrom: a\nTo: b\n" * (n // 28), "text"),
+    "one line, no breaks": lambda n: ("thanks " * (n // 7), "text"),
+    "emoticon soup": lambda n: (":-) (: ;) 8-) " * (n // 14), "text"),
+    "nested divs": lambda n: ("<div>" * (n // 11) + "ok" + "</div>" * (n // 11), "html"),
+    "unclosed tags": lambda n: ("<b><i><span>" * (n // 15) + "ok", "html"),
+    "gmail thread": lambda n: (gmail_reply("<div>OK with me</div>", max(1, n // 900)), "html"),
+}
+
+
+def growth(name: str, make: Callable[[int], tuple[str, str]], sizes: list[int]) -> None:
+    per_kb = []
+    for size in sizes:
+        body, body_type = make(size)
+        loaded = load_draft(draft(body, body_type))
+        times = measure(lambda: lint(loaded), min_runs=3, budget_s=0.3)
+        per_kb.append(statistics.median(times) / (len(body.encode()) / 1024))
+    cells = "  ".join(f"{v * 1000:7.2f}" for v in per_kb)
+    print(f"{name:<28} µs/KB {cells}   largest/smallest {per_kb[-1] / per_kb[0]:4.2f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller inputs, for a smoke run")
+    args = parser.parse_args(argv)
+
+    print("== lint latency, in process ==")
+    lint_case("short reply (plain text)", "OK with me, Peter", "text")
+    lint_case("short reply (Outlook HTML)", "<div>OK with me, Peter</div>", "html")
+    for messages in (1, 3, 8):
+        lint_case(
+            f"typical Outlook reply, {messages} quoted",
+            outlook_reply("<p>OK with me</p>", messages),
+        )
+    for messages in (1, 3, 8):
+        lint_case(f"typical Gmail reply, {messages} quoted", gmail_reply("<div>+1</div>", messages))
+    megabyte = outlook_reply("<p>Thanks all</p>", 1_000_000 // 1050)
+    lint_case("1 MB Outlook thread", megabyte)
+    lint_case("1 MB plain text", ("Some words of a long mail. " * 40 + "\n") * 960, "text")
+
+    print("\n== growth: time per KB as input grows (flat means linear) ==")
+    sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
+    print(f"{'':<28}       " + "  ".join(f"{s // 1000:>5} KB" for s in sizes))
+    for name, make in ADVERSARIAL.items():
+        growth(name, make, sizes)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
