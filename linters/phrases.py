@@ -1,9 +1,9 @@
 """Phrase-only text: does a short text consist of nothing but phrases of known kinds?
 
 The matching technique shared by rules whose trigger is "the author said only X" (Vale's check
-kinds, for us): lexicons are data (`linters/data/lexicons/<lang>.yaml`, one per language, phrases
-grouped by kind), and a `PhraseMatcher` decides whether a text is covered end to end by phrases,
-fillers ("all", "guys", "so much") and names. Any word outside them — a fact, a condition, a
+kinds, for us): lexicons are data (`linters/data/<lexicon>/<lang>.yaml`, one per language,
+phrases grouped by kind), and a `PhraseMatcher` decides whether a text is covered end to end by
+phrases, fillers ("all", "guys", "so much") and names. Any word outside them — a fact, a condition, a
 date, a question — means the text says something.
 
 Tokenising is one pass of a linear regex; covering is dynamic programming over at most
@@ -171,14 +171,20 @@ class PhraseMatcher:
 
 
 @cache
-def builtin_lexicon() -> dict[str, tuple[str, ...]]:
-    """Every language's phrases, merged by kind: a reply may mix languages, and a phrase must
-    cover the whole text to count, so merging costs no precision."""
+def load_lexicon(name: str) -> dict[str, tuple[str, ...]]:
+    """A lexicon's phrases in every language, merged by kind (read once per process).
+
+    Lexicons live in `linters/data/<name>/<lang>.yaml`. A reply may mix languages, and a phrase
+    must cover the whole text to count, so merging languages costs no precision.
+    """
     merged: dict[str, list[str]] = {}
-    root = resources.files("linters") / "data" / "lexicons"
+    root = resources.files("linters") / "data" / name
     for lang in LANGUAGES:
+        source = root / f"{lang}.yaml"
+        if not source.is_file():
+            continue
         # BaseLoader keeps every phrase a string: YAML 1.1 would read "yes" or "on" as booleans.
-        data = yaml.load((root / f"{lang}.yaml").read_text(encoding="utf-8"), yaml.BaseLoader)
+        data = yaml.load(source.read_text(encoding="utf-8"), yaml.BaseLoader) or {}
         for kind, phrases in data.items():
             merged.setdefault(kind, []).extend(phrases)
     return {kind: tuple(phrases) for kind, phrases in merged.items()}

@@ -16,7 +16,7 @@ from marshmallow import fields, validate
 
 from ..context import LintContext
 from ..model import Finding, Severity, Span
-from ..phrases import EMOJI, LANGUAGES, PhraseMatcher, builtin_lexicon, name_tokens
+from ..phrases import EMOJI, LANGUAGES, PhraseMatcher, load_lexicon, name_tokens
 from ..registry import Options, Rule, clean, trips
 from ..text import Kind
 
@@ -45,7 +45,7 @@ class ContentFreeReplyAllOptions(Options):
 @lru_cache(maxsize=64)
 def _matcher(extra: tuple[str, ...]) -> PhraseMatcher:
     """One matcher per distinct set of extra phrases, built once (not on every lint)."""
-    lexicon = dict(builtin_lexicon())
+    lexicon = dict(load_lexicon(ContentFreeReplyAll.id))
     if extra:
         lexicon["ack"] = lexicon.get("ack", ()) + extra
     return PhraseMatcher(lexicon)

@@ -1,9 +1,9 @@
 import pytest
 
 from linters.model import Address
-from linters.phrases import PhraseMatcher, builtin_lexicon, name_tokens, tokenise
+from linters.phrases import PhraseMatcher, load_lexicon, name_tokens, tokenise
 
-MATCHER = PhraseMatcher(builtin_lexicon())
+MATCHER = PhraseMatcher(load_lexicon("content-free-reply-all"))
 
 
 @pytest.mark.parametrize(
