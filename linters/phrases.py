@@ -3,8 +3,8 @@
 The matching technique shared by rules whose trigger is "the author said only X" (Vale's check
 kinds, for us): lexicons are data (`linters/data/<lexicon>/<lang>.yaml`, one per language,
 phrases grouped by kind), and a `PhraseMatcher` decides whether a text is covered end to end by
-phrases, fillers ("all", "guys", "so much") and names. Any word outside them — a fact, a condition, a
-date, a question — means the text says something.
+phrases, fillers ("all", "guys", "so much") and names. Any word outside them — a fact, a
+condition, a date, a question — means the text says something.
 
 Tokenising is one pass of a linear regex; covering is dynamic programming over at most
 `max_tokens` tokens with a trie of phrases, so cost stays linear and tiny.
