@@ -1,0 +1,118 @@
+"""The Flask application factory.
+
+`create_app()` wires the adapters together: the JSON API (flask-smorest, which also serves
+/openapi.json generated from the core's marshmallow schemas), the front page, problem-JSON error
+handling and a privacy-safe access log.
+
+Configuration (a dict passed to `create_app`, over these defaults):
+- `DEV_MODE`: no authentication. Only `draftlint serve --dev` sets it, and only on loopback.
+- `API_KEYS`: API key -> organisation; defaults to the JSON object in `$DRAFTLINT_API_KEYS`.
+- `MAX_CONTENT_LENGTH`: larger request bodies get a 413 (default 2 MB).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import traceback
+
+from flask import Flask, current_app, g, request
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from linters.registry import Registry
+
+from .api import probes, v1
+from .catalog import OPENAPI_VERSION
+from .engine import EXTENSION, load_engine
+from .pages import pages
+from .problems import ProblemSchema, from_http_exception, problem
+
+log = logging.getLogger(__name__)
+access_log = logging.getLogger("server.access")
+
+DEFAULTS = {
+    "DEV_MODE": False,
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    "API_TITLE": "draftlint",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": OPENAPI_VERSION,
+    "OPENAPI_URL_PREFIX": "/",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "API_SPEC_OPTIONS": {
+        "info": {"description": "Lints e-mail drafts against low-effort mail."},
+        "components": {
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
+        },
+    },
+}
+
+
+class ProblemApi(Api):
+    """flask-smorest's Api, answering every error with RFC 9457 problem JSON."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self):
+        self._app.register_error_handler(HTTPException, from_http_exception)
+        self._app.register_error_handler(RequestEntityTooLarge, _too_large)
+        self._app.register_error_handler(Exception, _unexpected_error)
+
+
+def _too_large(error: RequestEntityTooLarge):
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    return problem(413, f"The request body is larger than the limit of {limit} bytes.")
+
+
+def _unexpected_error(error: Exception):
+    # The exception's message and the traceback's locals may quote the draft, so the log gets
+    # only the exception type and where it was raised; the client gets neither.
+    frames = traceback.extract_tb(error.__traceback__)[-5:]
+    where = " <- ".join(f"{f.filename}:{f.lineno} in {f.name}" for f in reversed(frames))
+    log.error("%s in %s %s at %s", type(error).__name__, request.method, request.path, where)
+    return problem(500, "Something went wrong on our side. The error has been logged.")
+
+
+def _api_keys_from_env() -> dict:
+    raw = os.environ.get("DRAFTLINT_API_KEYS")
+    if not raw:
+        return {}
+    keys = json.loads(raw)
+    if not (isinstance(keys, dict) and all(isinstance(v, str) for v in keys.values())):
+        raise ValueError('DRAFTLINT_API_KEYS must be a JSON object {"key": "organisation"}')
+    return keys
+
+
+def create_app(config: dict | None = None, *, registry: Registry | None = None) -> Flask:
+    """Build the app; `registry` replaces the discovered rules (tests use it)."""
+    app = Flask(__name__)
+    app.config.update(DEFAULTS)
+    app.config.update(config or {})
+    if "API_KEYS" not in app.config:
+        app.config["API_KEYS"] = _api_keys_from_env()
+    if not app.config["DEV_MODE"] and not app.config["API_KEYS"]:
+        log.warning("No API keys configured: every /v1 request will be refused with 401.")
+
+    app.extensions[EXTENSION] = load_engine(registry)
+    api = ProblemApi(app)
+    api.register_blueprint(v1)
+    api.register_blueprint(probes)
+    app.register_blueprint(pages)
+
+    @app.before_request
+    def _start_timer():
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _log_access(response):
+        # Method, path, status and duration only: never the body, the query or the headers.
+        elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        access_log.info(
+            "%s %s %s %.1fms", request.method, request.path, response.status_code, elapsed_ms
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    return app

@@ -1,0 +1,304 @@
+"""The `draftlint` command: lint and parse drafts from files, list the rules, run the server.
+
+Exit codes, as linters use them: 0 when nothing at warning level or above was found, 1 when
+something was, 2 for usage and input errors (unreadable files, invalid UTF-8, NUL bytes, invalid
+drafts or policies). Input errors are one clear line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import BinaryIO, TextIO
+
+import yaml
+from marshmallow import ValidationError
+
+from linters import Draft, Policy, Severity, lint
+from linters.registry import default_registry
+from linters.schema import dump_report, load_draft
+from linters.text import segment
+
+from .catalog import describe_registry
+from .eml import eml_to_draft
+from .jsonio import JSONInputError, loads
+from .problems import problem_body
+from .render_text import field_messages, render_catalog, render_report, render_segmentation
+
+LOOPBACK_NAMES = frozenset({"localhost"})
+
+
+class InputError(Exception):
+    """Bad input from the user: reported on stderr, exit code 2."""
+
+
+# --- reading input ------------------------------------------------------------------------
+
+
+@contextmanager
+def _binary_input(path: str) -> Iterator[BinaryIO]:
+    if path == "-":
+        yield sys.stdin.buffer
+        return
+    # Only opening is guarded: an OSError raised while the caller works is not about `path`.
+    try:
+        stream = open(path, "rb")  # noqa: SIM115 - closed by the with below
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror}") from None
+    with stream:
+        yield stream
+
+
+def _read(path: str) -> bytes:
+    with _binary_input(path) as stream:
+        return stream.read()
+
+
+def _is_eml(path: str, data: bytes) -> bool:
+    if path == "-":
+        return not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
+    return path.lower().endswith(".eml")
+
+
+def _validated(obj: object) -> Draft:
+    try:
+        return load_draft(obj)
+    except ValidationError as exc:
+        raise InputError("invalid draft:\n  " + "\n  ".join(field_messages(exc.messages))) from None
+
+
+def read_draft(path: str) -> Draft:
+    """A Draft from a Draft JSON file or an .eml; `-` is stdin, sniffed by its first byte."""
+    data = _read(path)
+    if _is_eml(path, data):
+        if b"\x00" in data:
+            raise InputError(f"{path}: contains NUL bytes; an .eml is text (is it a .msg file?)")
+        return _validated(eml_to_draft(data))
+    try:
+        obj = loads(data)
+    except JSONInputError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    return _validated(obj)
+
+
+def read_policy(path: str | None) -> Policy:
+    """The policy in a YAML or JSON file (by extension), or the defaults when no file is given."""
+    if path is None:
+        return Policy.build(None, registry=default_registry())
+    document = _policy_document(path, _read(path))
+    try:
+        return Policy.build(document, registry=default_registry())
+    except ValidationError as exc:
+        lines = "\n  ".join(field_messages(exc.messages))
+        raise InputError(f"{path}: invalid policy:\n  {lines}") from None
+
+
+def _policy_document(path: str, data: bytes) -> object:
+    if path.lower().endswith(".json"):
+        try:
+            return loads(data)
+        except JSONInputError as exc:
+            raise InputError(f"{path}: {exc}") from None
+    if b"\x00" in data:
+        raise InputError(f"{path}: contains a NUL byte; a policy file is text.")
+    try:
+        return yaml.safe_load(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: invalid UTF-8 at byte {exc.start}.") from None
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise InputError(f"{path}: malformed YAML: {exc}") from None
+
+
+def _batch_drafts(path: str) -> Iterator[tuple[int, Draft | dict]]:
+    """(line number, Draft) for each non-blank line, or (line number, problem) when it is bad.
+
+    Reads one line at a time, so a batch of any length runs in constant memory.
+    """
+    with _binary_input(path) as stream:
+        for number, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield number, load_draft(loads(line))
+            except JSONInputError as exc:
+                yield number, problem_body(400, str(exc))
+            except ValidationError as exc:
+                yield number, problem_body(422, "The draft failed validation.", exc.messages)
+
+
+# --- writing output -----------------------------------------------------------------------
+
+
+def _say(text: str, stream: TextIO | None = None) -> None:
+    """Print text that may hold anything a draft held (lone surrogates included)."""
+    stream = stream or sys.stdout
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    print(text.encode(encoding, "backslashreplace").decode(encoding), file=stream)
+
+
+def _json_line(obj: object) -> None:
+    print(json.dumps(obj, ensure_ascii=True))
+
+
+def _exit_code(report) -> int:
+    loud = any(f.severity.rank >= Severity.WARNING.rank for f in report.findings)
+    return 1 if loud else 0
+
+
+# --- commands -----------------------------------------------------------------------------
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    policy = read_policy(args.policy)
+    if args.batch:
+        code = 0
+        for number, item in _batch_drafts(args.file):
+            if isinstance(item, Draft):
+                report = lint(item, policy)
+                _json_line(dump_report(report))
+                code = max(code, _exit_code(report))
+            else:
+                _json_line({"line": number, "error": item})
+                code = 2
+        return code
+    report = lint(read_draft(args.file), policy)
+    if args.format == "json":
+        print(json.dumps(dump_report(report), indent=2))
+    else:
+        _say(render_report(report))
+    return _exit_code(report)
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    if args.batch:
+        code = 0
+        for number, item in _batch_drafts(args.file):
+            if isinstance(item, Draft):
+                _json_line(segment(item.body, author=item.sender).as_dict())
+            else:
+                _json_line({"line": number, "error": item})
+                code = 2
+        return code
+    draft = read_draft(args.file)
+    parts = segment(draft.body, author=draft.sender).as_dict()
+    if args.format == "json":
+        print(json.dumps(parts, indent=2))
+    else:
+        _say(render_segmentation(parts))
+    return 0
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    catalog = describe_registry(default_registry())
+    if args.format == "json":
+        print(json.dumps(catalog, indent=2))
+    else:
+        _say(render_catalog(catalog))
+    return 0
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the HTTP server.
+
+    `--dev` runs Flask's built-in server in dev mode (no authentication), and so only on a
+    loopback address: dev mode on a reachable address would let anyone lint as anyone.
+
+    Without `--dev` this is the production path: gunicorn (sync workers) serving the same app,
+    with requests authenticated by API key (`DRAFTLINT_API_KEYS`, a JSON object key -> org).
+    Bind to 0.0.0.0 or a specific interface with `--host` to expose it.
+    """
+    from .app import create_app  # Flask is only needed here
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if args.dev:
+        if not is_loopback(args.host):
+            raise InputError(
+                f"--dev disables authentication, so it only binds to loopback "
+                f"(127.0.0.1, ::1, localhost), not {args.host!r}."
+            )
+        create_app({"DEV_MODE": True}).run(host=args.host, port=args.port, debug=False)
+        return 0
+    from .gunicorn_server import GunicornServer
+
+    host = f"[{args.host}]" if ":" in args.host and not args.host.startswith("[") else args.host
+    GunicornServer(create_app(), {"bind": f"{host}:{args.port}", "workers": args.workers}).run()
+    return 0
+
+
+# --- argument parsing ---------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="draftlint",
+        description="Lint e-mail drafts against low-effort mail.",
+        epilog="Exit codes: 0 clean, 1 findings at warning or above, 2 usage or input error.",
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    lint_parser = commands.add_parser("lint", help="lint a draft (Draft JSON or .eml)")
+    lint_parser.add_argument("file", metavar="FILE", help="Draft JSON, .eml, or - for stdin")
+    lint_parser.add_argument("--policy", metavar="FILE", help="policy document (.yaml or .json)")
+    _add_batch_and_format(lint_parser)
+    lint_parser.set_defaults(handler=cmd_lint)
+
+    parse_parser = commands.add_parser("parse", help="show how a draft's body is segmented")
+    parse_parser.add_argument("file", metavar="FILE", help="Draft JSON, .eml, or - for stdin")
+    _add_batch_and_format(parse_parser)
+    parse_parser.set_defaults(handler=cmd_parse)
+
+    rules_parser = commands.add_parser("rules", help="list the rules and plugin load errors")
+    rules_parser.add_argument("--format", choices=("text", "json"), default="text")
+    rules_parser.set_defaults(handler=cmd_rules)
+
+    serve_parser = commands.add_parser(
+        "serve",
+        help="run the HTTP server",
+        description="Without --dev: gunicorn, requests authenticated by API key "
+        "($DRAFTLINT_API_KEYS). With --dev: Flask's server, no authentication, loopback only.",
+    )
+    serve_parser.add_argument("--host", default="127.0.0.1")
+    serve_parser.add_argument("--port", type=int, default=8000)
+    serve_parser.add_argument("--dev", action="store_true", help="no authentication; loopback only")
+    serve_parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (not --dev)")
+    serve_parser.set_defaults(handler=cmd_serve)
+    return parser
+
+
+def _add_batch_and_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--batch",
+        action="store_true",
+        help="FILE is JSON Lines: one draft per line in, one JSON result per line out",
+    )
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse has printed the usage error (or --help)
+        return int(exc.code or 0)
+    if not hasattr(args, "handler"):
+        parser.print_usage(sys.stderr)
+        return 2
+    try:
+        return args.handler(args)
+    except InputError as exc:
+        _say(f"draftlint: {exc}", sys.stderr)
+        return 2

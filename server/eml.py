@@ -1,0 +1,217 @@
+"""An RFC 822 message (`.eml` bytes) as Draft JSON, for the CLI and, later, backtests on exports.
+
+Real mail is messy: unknown charsets, broken encoded words, missing boundaries, nesting deep
+enough to exhaust the parser's recursion. None of it raises here; what cannot be decoded is
+replaced, and values are clamped to the Draft schema's limits so the result always validates.
+"""
+
+from __future__ import annotations
+
+import email
+import re
+from email.header import decode_header
+from email.message import Message
+from email.parser import BytesHeaderParser
+from email.utils import getaddresses
+
+from linters.schema import MAX_ATTACHMENTS, MAX_EMAIL, MAX_NAME, MAX_RECIPIENTS, MAX_SUBJECT
+
+# Reply and forward prefixes as Outlook, Gmail and Apple Mail write them in the seven languages
+# draftlint covers; mailing-list tags ("[team] Re: ...") and counters ("Re[2]:") are skipped.
+_PREFIX = re.compile(
+    r"^\s*(?:\[[^\]]*\]\s*)*(?P<prefix>[^\W\d_]+)\s*(?:\[\d+\]|\(\d+\))?\s*:", re.IGNORECASE
+)
+REPLY_PREFIXES = frozenset({"re", "aw", "sv", "antw", "r"})
+FORWARD_PREFIXES = frozenset({"fwd", "fw", "wg", "tr", "rv", "i", "doorst", "enc"})
+
+MAX_LOCALE = 35
+
+
+def eml_to_draft(data: bytes) -> dict:
+    """Parse a message into Draft JSON (a dict for `linters.schema.load_draft`)."""
+    try:
+        message = email.message_from_bytes(data)
+        body, attachments = _body_and_attachments(message)
+    except RecursionError:
+        # Absurdly nested MIME: keep the headers, which still say who it goes to.
+        message = BytesHeaderParser().parsebytes(data)
+        body, attachments = {"content": "", "type": "text"}, []
+    sender = _addresses(message, "From")[:1]
+    to, cc, bcc = (_addresses(message, name) for name in ("To", "Cc", "Bcc"))
+    to, cc, bcc = _capped(to, cc, bcc)
+    subject = _header(message, "Subject")[:MAX_SUBJECT]
+    draft: dict = {
+        "compose_type": _compose_type(subject, sender, to + cc + bcc),
+        "subject": subject,
+        "from": sender[0] if sender else None,
+        "to": to,
+        "cc": cc,
+        "bcc": bcc,
+        "body": body,
+        "attachments": attachments,
+    }
+    message_id = _header(message, "In-Reply-To").strip()
+    if message_id:
+        draft["in_reply_to"] = {"message_id": message_id[:MAX_NAME]}
+    locale = _header(message, "Content-Language").split(",")[0].strip()
+    if locale:
+        draft["locale"] = locale[:MAX_LOCALE]
+    return draft
+
+
+def _compose_type(subject: str, sender: list[dict], recipients: list[dict]) -> str:
+    match = _PREFIX.match(subject)
+    prefix = match["prefix"].lower() if match else ""
+    if prefix in FORWARD_PREFIXES:
+        return "forward"
+    if prefix in REPLY_PREFIXES:
+        author = {a["email"].lower() for a in sender}
+        others = {r["email"].lower() for r in recipients} - author
+        return "reply_all" if len(others) > 1 else "reply"
+    return "new"
+
+
+# --- headers ------------------------------------------------------------------------------
+
+
+def _header(message: Message, name: str) -> str:
+    values = message.get_all(name) or []
+    return _clean(_decode_words(_raw(values[0]))) if values else ""
+
+
+def _raw(value: object) -> str:
+    # compat32 returns a Header object for raw 8-bit headers; str() decodes it with replacement.
+    return str(value)
+
+
+def _addresses(message: Message, name: str) -> list[dict]:
+    # Split first, decode names after: an encoded name may hide a comma ("Smith, J").
+    raw = [_raw(v) for v in message.get_all(name) or []]
+    found = []
+    for display_name, address in getaddresses(raw):
+        address = _clean(address.strip())
+        if not address or len(address) > MAX_EMAIL:
+            continue
+        entry = {"email": address}
+        decoded = _clean(_decode_words(display_name)).strip()
+        if decoded:
+            entry["name"] = decoded[:MAX_NAME]
+        found.append(entry)
+    return found
+
+
+def _capped(*lists: list[dict]) -> list[list[dict]]:
+    """Keep at most MAX_RECIPIENTS per list, as the schema does."""
+    return [items[:MAX_RECIPIENTS] for items in lists]
+
+
+def _decode_words(value: str) -> str:
+    """Decode RFC 2047 encoded words, replacing what an unknown or lying charset cannot decode."""
+    try:
+        parts = decode_header(value)
+    except Exception:  # the stdlib raises several types on malformed encoded words
+        return value
+    return "".join(
+        chunk if isinstance(chunk, str) else _decode_bytes(chunk, charset)
+        for chunk, charset in parts
+    )
+
+
+def _decode_bytes(data: bytes, charset: str | None) -> str:
+    # A declared charset may be unknown ("unknown-8bit"), not a text codec ("base64"), or refuse
+    # errors="replace" ("idna"); UTF-8 with replacement is the best guess for all of them.
+    try:
+        return data.decode(charset or "utf-8", errors="replace")
+    except (LookupError, ValueError, TypeError):
+        return data.decode("utf-8", errors="replace")
+
+
+def _clean(text: str) -> str:
+    """Replace lone surrogates (from undecodable bytes) so the text can be written as UTF-8."""
+    return text.encode("utf-8", errors="replace").decode("utf-8")
+
+
+# --- body and attachments -----------------------------------------------------------------
+
+
+def _leaves(part: Message):
+    """Every non-multipart part, in order; an attached message (message/rfc822) is one leaf."""
+    if part.get_content_maintype() == "multipart" and part.is_multipart():
+        for child in part.get_payload():
+            yield from _leaves(child)
+    else:
+        yield part
+
+
+def _body_and_attachments(message: Message) -> tuple[dict, list[dict]]:
+    html = plain = None
+    attachments = []
+    for part in _leaves(message):
+        if _is_body_candidate(part):
+            if part.get_content_subtype() == "html" and html is None:
+                html = part
+                continue
+            if part.get_content_subtype() == "plain" and plain is None:
+                plain = part
+                continue
+        if _is_attachment(part):
+            attachments.append(_attachment(part))
+    if html is not None:
+        body = {"content": _text(html), "type": "html"}
+    elif plain is not None:
+        body = {"content": _text(plain), "type": "text"}
+    else:
+        body = {"content": "", "type": "text"}
+    return body, attachments[:MAX_ATTACHMENTS]
+
+
+def _disposition(part: Message) -> str:
+    return (part.get_content_disposition() or "").lower()
+
+
+def _filename(part: Message) -> str:
+    try:
+        name = part.get_filename() or ""
+    except Exception:  # malformed RFC 2231 parameters
+        name = ""
+    return _clean(_decode_words(str(name)))
+
+
+def _is_body_candidate(part: Message) -> bool:
+    return (
+        part.get_content_maintype() == "text"
+        and _disposition(part) != "attachment"
+        and not _filename(part)
+    )
+
+
+def _is_attachment(part: Message) -> bool:
+    # A text part that is neither named nor referenced is an alternative or extra body, which
+    # no client shows as an attachment.
+    return (
+        part.get_content_maintype() != "text"
+        or _disposition(part) == "attachment"
+        or bool(_filename(part))
+        or part.get("Content-ID") is not None
+    )
+
+
+def _attachment(part: Message) -> dict:
+    name = _filename(part)
+    if not name and part.get_content_type() == "message/rfc822":
+        inner = part.get_payload()
+        if isinstance(inner, list) and inner:
+            name = _header(inner[0], "Subject")
+    payload = part.get_payload(decode=True)
+    return {
+        "name": name[:MAX_NAME],
+        "size": len(payload) if isinstance(payload, bytes) else None,
+        "inline": _disposition(part) == "inline" or part.get("Content-ID") is not None,
+    }
+
+
+def _text(part: Message) -> str:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    return _decode_bytes(payload, part.get_content_charset())
