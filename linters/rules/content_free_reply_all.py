@@ -113,6 +113,7 @@ class ContentFreeReplyAll(Rule):
                 "audience": ctx.audience,
                 "kind": _kind_label(match.kinds),
                 "kinds": sorted(match.kinds),
+                "phrases": list(match.phrases),  # why it fired, for the playground and admins
             },
         )
 
