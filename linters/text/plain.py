@@ -1,13 +1,514 @@
-"""Plain-text segmentation. Placeholder until the full extractor lands."""
+"""Plain-text segmentation: one pass over the lines, top to bottom.
+
+Each line is checked with a few anchored, bounded patterns (see `lexicon`). The first line that
+opens a quoted thread for good — a header block ("From:/Sent:/To:/Subject:", Lotus Notes' name,
+date and "To:/cc:" lines), an "-----Original Message-----" or forwarded-message separator, an
+"On … wrote:" line not followed by ">" lines — ends the scan: the rest is quote (top-posting).
+Lines quoted with ">" (or inside an HTML blockquote) are quote, with the attribution line above
+them, and the scan goes on after them, so text between or below quoted parts stays the author's
+(inline and bottom posting). Signatures ("-- ", device footers, list footers, disclaimers) run
+until a quote starts. A second pass over the author's lines finds the greeting and the sign-off.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
+from .closings import Author, is_closing, is_dashed_name, is_greeting, is_name
+from .lexicon import (
+    ATTRIBUTION_START,
+    ATTRIBUTION_VERB,
+    DECORATION,
+    DEVICE_FOOTER,
+    DEVICE_FOOTER_MAX_WORDS,
+    DISCLAIMER,
+    FOOTER_LINE,
+    HEADER_LINE,
+    LIST_FOOTER,
+    MAX_LINE,
+    SENDER_HEADERS,
+    SEPARATOR,
+)
 from .segmentation import Block, Kind, Segmentation
 
+_DATE = re.compile(r"\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}|\d{1,2}:\d{2}")
+_EMAIL = re.compile(r"\S@\S")
+# What makes a line ending in ":" above a quote its attribution: a date, a time, a year, an address.
+_ATTRIBUTION_EVIDENCE = re.compile(
+    r"\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}|\d{1,2}:\d{2}|(?<!\d)(?:19|20)\d\d(?!\d)|\S@\S"
+)
+# ">", and Supercite's "ABC>" (initials before the marker).
+_QUOTE_PREFIX = re.compile(r"[ \t]{0,8}(?:>|[A-Za-z]\w{0,7}>(?=[ \t>]|$))")
+# A quote prefix some mailers use instead of ">" ("|", "=>", "--]"): learnt from the first line
+# after an attribution.
+_OTHER_PREFIX = re.compile(r"[ \t]{0,4}([^\w\s\"'(\[<*-]{1,2}|--\]|=>)")
+_LAZY_WRAP_CHARS = 40  # a quoted line's overflow that lost its ">" when it was re-wrapped
+_RULE = re.compile(r"[-_=*~]{5,}")  # a line drawn with dashes, underscores, …
+_PHONE = re.compile(r"\+?\(?\d[\d ()./-]{6,}\d")
+_WEB_OR_MAIL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+")
 
-def segment_text(text: str, quoted_from: int | None = None) -> Segmentation:
-    end = len(text) if quoted_from is None else quoted_from
-    blocks = [Block(Kind.BODY, 0, end)] if text[:end].strip() else []
-    if end < len(text):
-        blocks.append(Block(Kind.QUOTE, end, len(text)))
+_HEADER_WINDOW = 12  # lines a header block may span (wrapped "To:" lists, blank lines)
+_LOOKBACK_BLANKS = 2
+_LIST_FOOTER_WINDOW = 3
+_FOOTER_RULE_CHARS = 20
+_FOOTER_LINES = 4
+_MAX_CONTACT_LINES = 6  # lines after a sign-off's name that can still be a contact block
+_MAX_CONTACT_CHARS = 80
+_CLOSING_SEARCH = 8  # how far from the end of the author's text a closing phrase may be
+_CONTACT_FIELD_SEPARATORS = (" | ", " · ", " • ")
+
+
+class _Lines:
+    """The text split into lines, with each line's start offset."""
+
+    __slots__ = ("blanks", "starts", "values")
+
+    def __init__(self, text: str) -> None:
+        self.values = text.split("\n")
+        self.blanks = [not value.strip() for value in self.values]
+        self.starts = []
+        offset = 0
+        for value in self.values:
+            self.starts.append(offset)
+            offset += len(value) + 1
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def head(self, i: int) -> str:
+        """The line, capped: every classifier only needs its beginning."""
+        return self.values[i][:MAX_LINE]
+
+    def blank(self, i: int) -> bool:
+        return self.blanks[i]
+
+
+def segment_text(
+    text: str,
+    *,
+    cut: int | None = None,
+    quotes: Sequence[tuple[int, int]] = (),
+    author: Author | None = None,
+) -> Segmentation:
+    """Segment plain text; `cut` and `quotes` are quote positions already known (from HTML)."""
+    head = text if cut is None else text[:cut]
+    lines = _Lines(head)
+    quoted = _quoted_lines(lines, quotes)
+    labels: list[Kind | None] = [None] * len(lines)
+    thread = _scan(lines, quoted, labels)
+    if thread is not None:
+        labels[thread:] = [None] * (len(labels) - thread)
+        cut = lines.starts[thread]
+    _frame(lines, labels, author)
+    blocks = _blocks(lines, labels)
+    if cut is not None and text[cut:].strip():
+        start = cut + (len(text[cut:]) - len(text[cut:].lstrip()))
+        blocks.append(Block(Kind.QUOTE, start, len(text.rstrip())))
     return Segmentation(text, tuple(blocks))
+
+
+def _quoted_lines(lines: _Lines, quotes: Sequence[tuple[int, int]]) -> list[bool]:
+    quoted = [_QUOTE_PREFIX.match(line) is not None for line in lines.values]
+    ranges = iter(sorted(quotes))
+    current = next(ranges, None)
+    for i, start in enumerate(lines.starts):
+        while current is not None and start >= current[1]:
+            current = next(ranges, None)
+        if current is not None and current[0] <= start:
+            quoted[i] = True
+    return quoted
+
+
+def _scan(lines: _Lines, quoted: list[bool], labels: list[Kind | None]) -> int | None:
+    """Label quote and signature lines; return the line where the quoted thread starts, if any."""
+    in_signature = False
+    learnt_prefix: list[str] = []
+    skip_until = -1
+    said_something = False
+    for i in range(len(lines)):
+        if lines.blank(i) or i <= skip_until:
+            continue
+        if quoted[i] or _lazy_wrapped(lines, quoted, i):
+            if _groupwise_attribution(lines, quoted, i):
+                return i
+            labels[i] = Kind.QUOTE
+            _claim_attribution(lines, quoted, labels, i)
+            in_signature = False  # text below a quote is a new (inline or bottom-posted) reply
+            continue
+        thread = _thread_start(lines, quoted, i, learnt_prefix)
+        if thread is not None:
+            if said_something:
+                return thread
+            # An attribution with nothing new above it: the author deleted the quote and wrote
+            # below it, so only the attribution is quote.
+            if _strong_attribution(lines, thread) is not None:
+                last = _strong_attribution(lines, thread)
+                labels[thread : last + 1] = [Kind.QUOTE] * (last + 1 - thread)
+                skip_until = last
+                continue
+            return thread
+        line = lines.head(i)
+        if _opens_signature(lines, i):
+            in_signature = True
+        if in_signature or _is_device_footer(line):
+            labels[i] = Kind.SIGNATURE
+        else:
+            labels[i] = Kind.BODY
+            said_something = True
+    return None
+
+
+def _lazy_wrapped(lines: _Lines, quoted: list[bool], i: int) -> bool:
+    """A short line between two quoted lines that continues the first one's unfinished sentence."""
+    if not (0 < i < len(lines) - 1 and quoted[i - 1] and quoted[i + 1]):
+        return False
+    above = lines.head(i - 1).rstrip()
+    return (
+        len(lines.values[i].strip()) <= _LAZY_WRAP_CHARS
+        and len(above) >= 50
+        and above[-1] not in ".?!:"
+    )
+
+
+def _groupwise_attribution(lines: _Lines, quoted: list[bool], i: int) -> bool:
+    """GroupWise's ">>> Ann Lee <ann@x> 11/07/01 10:12 AM >>>" above an unprefixed quote."""
+    line = lines.head(i)
+    if not line.startswith(">>>") or not _ATTRIBUTION_EVIDENCE.search(line):
+        return False
+    following = _next_nonblank(lines, i)
+    return following is not None and not quoted[following]
+
+
+def _previous_nonblank(lines: _Lines, i: int, max_blanks: int = _LOOKBACK_BLANKS) -> int | None:
+    j = i - 1
+    while j >= 0 and lines.blank(j) and i - j <= max_blanks + 1:
+        j -= 1
+    if j < 0 or lines.blank(j):
+        return None
+    return j
+
+
+def _next_nonblank(lines: _Lines, i: int, max_blanks: int = _LOOKBACK_BLANKS) -> int | None:
+    j = i + 1
+    while j < len(lines) and lines.blank(j) and j - i <= max_blanks + 1:
+        j += 1
+    if j >= len(lines) or lines.blank(j):
+        return None
+    return j
+
+
+# --- attribution lines: "On … wrote:", "Am … schrieb …:", "2013/9/28 Ann <a@x>" -----------------
+
+
+def _ends_attribution(line: str) -> bool:
+    """The (last) line of an attribution above a quote."""
+    stripped = line.rstrip()
+    if not stripped.endswith(":"):
+        return bool(_EMAIL.search(line) and _DATE.match(stripped))  # "2013/9/28 Ann <a@x>"
+    return bool(ATTRIBUTION_VERB.search(line) or _ATTRIBUTION_EVIDENCE.search(line))
+
+
+def _starts_attribution(line: str) -> bool:
+    """The first of two lines an attribution was wrapped over."""
+    stripped = line.rstrip()
+    if not stripped or stripped[-1] in ".!?":
+        return False
+    return bool(ATTRIBUTION_START.match(line) or _ATTRIBUTION_EVIDENCE.search(line))
+
+
+def _claim_attribution(
+    lines: _Lines, quoted: list[bool], labels: list[Kind | None], i: int
+) -> None:
+    j = _previous_nonblank(lines, i)
+    if j is None or labels[j] is Kind.QUOTE or not _ends_attribution(lines.head(j)):
+        return
+    labels[j] = Kind.QUOTE
+    above = j - 1
+    if (
+        above >= 0
+        and labels[above] is not Kind.QUOTE
+        and not lines.blank(above)
+        and not ATTRIBUTION_START.match(lines.head(j))
+        and _starts_attribution(lines.head(above))
+    ):
+        labels[above] = Kind.QUOTE
+
+
+def _strong_attribution(lines: _Lines, i: int) -> int | None:
+    """For "On <date>, <name> wrote:" (maybe over two lines), the index of its last line."""
+    line = lines.head(i)
+    if not ATTRIBUTION_START.match(line):
+        if (
+            line.rstrip().endswith(":")
+            and ATTRIBUTION_VERB.search(line)
+            and _ATTRIBUTION_EVIDENCE.search(line)
+        ):
+            return i
+        return None
+    if line.rstrip().endswith(":") and ATTRIBUTION_VERB.search(line):
+        return i
+    if i + 1 < len(lines):
+        following = lines.head(i + 1)
+        if following.rstrip().endswith(":") and ATTRIBUTION_VERB.search(line + " " + following):
+            return i + 1
+    return None
+
+
+# --- where the quoted thread starts ---------------------------------------------------------------
+
+
+def _thread_start(
+    lines: _Lines, quoted: list[bool], i: int, learnt_prefix: list[str]
+) -> int | None:
+    line = lines.head(i)
+    if _is_separator(line):
+        return i
+    if ":" in line[:40] and HEADER_LINE.match(line):
+        top, dated = _header_block_top(lines, i)
+        if dated or _header_block(lines, i):
+            return top
+    if not line.rstrip().endswith(":") and i + 1 >= len(lines):
+        return None
+    last = _strong_attribution(lines, i)
+    if last is not None:
+        following = _next_nonblank(lines, last)
+        if following is None or quoted[following]:
+            return None if following is not None else i
+        if not learnt_prefix and _learn_prefix(lines, quoted, following):
+            learnt_prefix.append(lines.head(following).strip()[:3])
+            return None
+        return i  # top-posted quote without any prefix
+    return None
+
+
+def _learn_prefix(lines: _Lines, quoted: list[bool], first: int) -> bool:
+    """Mark the lines quoted with the prefix the line after an attribution starts with."""
+    match = _OTHER_PREFIX.match(lines.head(first))
+    if match is None:
+        return False
+    prefix = match.group(1)
+    for j in range(first, len(lines)):
+        if lines.values[j].lstrip(" \t").startswith(prefix):
+            quoted[j] = True
+    return True
+
+
+def _is_separator(line: str) -> bool:
+    """A separator: "-----Original Message-----", "Begin forwarded message:", "-- Forwarded by"."""
+    if len(line) > 200:
+        return False
+    core = line.strip(DECORATION)
+    if not core:
+        return False
+    match = SEPARATOR.match(core)
+    if match is None:
+        return False
+    # Undecorated, only a whole line ending in a colon counts: "Begin forwarded message:", but
+    # not a sentence that starts with "Original message".
+    decorated = line.lstrip()[:2] in ("--", "__", "==", "**")
+    return decorated or (match.end() == len(core) and line.rstrip().endswith(":"))
+
+
+def _header_block(lines: _Lines, i: int) -> bool:
+    """At least three header lines close together, or a sender and an address or a time."""
+    seen: set[str] = set()
+    evidence = ""
+    blanks = 0
+    for j in range(i, min(len(lines), i + _HEADER_WINDOW)):
+        if lines.blank(j):
+            blanks += 1
+            if blanks > 1:
+                break
+            continue
+        blanks = 0
+        match = HEADER_LINE.match(lines.head(j))
+        if match is not None:
+            seen.add(match.group("word").lower())
+            evidence += lines.head(j)
+    if len(seen) >= 3:
+        return True
+    return (
+        len(seen) == 2
+        and bool(seen & SENDER_HEADERS)
+        and bool(_EMAIL.search(evidence) or _DATE.search(evidence))
+    )
+
+
+def _header_block_top(lines: _Lines, i: int) -> tuple[int, bool]:
+    """Extend a header block upwards over its separator, or over Lotus Notes' sender and date
+    lines ("Richard Shapiro\n08/16/2000 08:42 AM\nTo: …"); say whether a date line was found,
+    which on its own is enough to take a "To:" line for a header block."""
+    above = _previous_nonblank(lines, i)
+    if above is None:
+        return i, False
+    line = lines.head(above).strip()
+    if _RULE.fullmatch(line) or _is_separator(line):
+        return above, False
+    if len(line) > 120 or not _DATE.search(line) or line.endswith((".", "!", "?", ":")):
+        return i, False
+    top = above
+    name = _previous_nonblank(lines, above)
+    if name is not None and line[:1].isdigit():  # a bare date line: the sender is above
+        candidate = lines.head(name).strip()
+        if 0 < len(candidate) <= 60 and not candidate.endswith((".", "!", "?", ",", ":")):
+            top = name
+    return top, True
+
+
+# --- signatures and footers -------------------------------------------------------------------
+
+
+def _is_device_footer(line: str) -> bool:
+    if len(line) > 100 or len(line.split()) > DEVICE_FOOTER_MAX_WORDS:
+        return False
+    return DEVICE_FOOTER.fullmatch(line.strip()) is not None
+
+
+def _opens_signature(lines: _Lines, i: int) -> bool:
+    line = lines.head(i)
+    stripped = line.rstrip()
+    if stripped in ("--", "-- ", "—", "---"):
+        return True
+    if DISCLAIMER.match(line) or FOOTER_LINE.match(line):
+        return True
+    if _RULE.fullmatch(stripped.strip()):
+        following = _next_nonblank(lines, i)
+        if following is not None and _is_device_footer(lines.head(following)):
+            return True
+        end = min(len(lines), i + 1 + _LIST_FOOTER_WINDOW)
+        if any(LIST_FOOTER.search(lines.head(j)) for j in range(i + 1, end)):
+            return True
+        return len(stripped) >= _FOOTER_RULE_CHARS and _only_short_lines_follow(lines, i)
+    return False
+
+
+def _only_short_lines_follow(lines: _Lines, i: int) -> bool:
+    """A long rule with a few short lines after it, then the end: an advertising footer."""
+    seen = 0
+    for j in range(i + 1, len(lines)):
+        if lines.blank(j):
+            continue
+        seen += 1
+        if seen > _FOOTER_LINES or len(lines.values[j]) > _MAX_CONTACT_CHARS:
+            return False
+    return True
+
+
+# --- greeting and sign-off ---------------------------------------------------------------------
+
+
+def _frame(lines: _Lines, labels: list[Kind | None], author: Author | None) -> None:
+    """Relabel the greeting at the top and the sign-off at the bottom of the author's text."""
+    own = [i for i, kind in enumerate(labels) if kind is Kind.BODY]
+    if not own:
+        return
+    if len(own) > 1 and is_greeting(lines.head(own[0]), author):
+        labels[own[0]] = Kind.GREETING
+        own = own[1:]
+    last_run = _last_run(labels, own)
+    last = last_run[-1]
+    if is_dashed_name(lines.head(last), author) and not (
+        len(last_run) > 1 and lines.head(last_run[-2]).lstrip()[:1] in "-–—"
+    ):
+        labels[last] = Kind.SIGNATURE
+        last_run = last_run[:-1]
+        own = own[: own.index(last)]
+        if not last_run:
+            return
+    contact = _contact_block(lines, last_run)
+    if contact and contact < len(last_run):
+        for k in last_run[-contact:]:
+            labels[k] = Kind.SIGNATURE
+        own = own[: own.index(last_run[-contact])]
+        last_run = last_run[:-contact]
+    _sign_off(lines, labels, own, last_run, author)
+
+
+def _contact_block(lines: _Lines, run: list[int]) -> int:
+    """How many lines at the end of `run` are a contact block: "Ann Lee | Analyst", a phone, …"""
+    count = 0
+    for k in reversed(run[-_MAX_CONTACT_LINES:]):
+        if not _is_contact_line(lines.values[k]):
+            break
+        count += 1
+    return count
+
+
+def _is_contact_line(line: str) -> bool:
+    stripped = line.strip()
+    if len(stripped) > _MAX_CONTACT_CHARS:
+        return False
+    if any(sep in stripped for sep in _CONTACT_FIELD_SEPARATORS):
+        return True
+    if len(stripped) <= 40 and _PHONE.search(stripped):
+        return True
+    return _WEB_OR_MAIL.fullmatch(stripped.strip("<>()[]")) is not None
+
+
+def _last_run(labels: list[Kind | None], own: list[int]) -> list[int]:
+    """The author's lines after the last quote or signature line between them."""
+    run = [own[-1]]
+    for i in reversed(own[:-1]):
+        if any(labels[k] is not None for k in range(i + 1, run[0])):
+            break
+        run.insert(0, i)
+        if len(run) > _CLOSING_SEARCH + _MAX_CONTACT_LINES:
+            break
+    return run
+
+
+def _sign_off(
+    lines: _Lines,
+    labels: list[Kind | None],
+    own: list[int],
+    run: list[int],
+    author: Author | None,
+) -> None:
+    for pos in range(len(run) - 1, max(-1, len(run) - 1 - _CLOSING_SEARCH), -1):
+        closing = run[pos]
+        if not is_closing(lines.head(closing), author):
+            continue
+        tail = run[pos + 1 :]
+        if len(tail) > _MAX_CONTACT_LINES or any(
+            len(lines.values[k]) > _MAX_CONTACT_CHARS for k in tail
+        ):
+            return
+        said_more = own.index(closing) > 0
+        if tail and not is_name(lines.head(tail[0]), author):
+            return
+        if not tail and not (said_more or lines.head(closing).rstrip().endswith(",")):
+            return
+        # "Thanks!" or "Thanks,\nPeter" alone is the message, not its frame.
+        labels[closing] = Kind.SIGNOFF if said_more else Kind.BODY
+        if tail:
+            labels[tail[0]] = Kind.SIGNOFF
+            for k in tail[1:]:
+                labels[k] = Kind.SIGNATURE
+        return
+    if len(own) > 1 and is_name(lines.head(run[-1]), author):
+        labels[run[-1]] = Kind.SIGNOFF
+
+
+# --- blocks ------------------------------------------------------------------------------------
+
+
+def _blocks(lines: _Lines, labels: list[Kind | None]) -> list[Block]:
+    blocks: list[Block] = []
+    kind: Kind | None = None
+    start = end = 0
+    for i, label in enumerate(labels):
+        if label is None:
+            continue
+        value = lines.values[i]
+        line_start = lines.starts[i] + len(value) - len(value.lstrip())
+        line_end = lines.starts[i] + len(value.rstrip())
+        if label is kind:
+            end = line_end
+            continue
+        if kind is not None:
+            blocks.append(Block(kind, start, end))
+        kind, start, end = label, line_start, line_end
+    if kind is not None:
+        blocks.append(Block(kind, start, end))
+    return blocks
