@@ -82,11 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     fixtures = score_fixtures(args.shared / "fixtures" / "reply-isolation")
     print(f"\nreply isolation: {fixtures['passed']}/{fixtures['total']} exact", end="")
     print(f" ({100 * fixtures['passed'] / fixtures['total']:.1f} %)")
-    for source, (passed, total) in fixtures["by_source"].items():
-        print(f"    {source:<28} {passed}/{total}")
+    for source, counts in fixtures["sources"].items():
+        print(f"    {source:<28} {counts['passed']}/{counts['total']}")
     if args.errors:
-        for case_id in fixtures["failed"]:
-            print(f"    failed {case_id}")
+        for case in (c for c in fixtures["cases"] if not c["passed"]):
+            print(f"    failed {case['id']}")
     return 0
 
 
