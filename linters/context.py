@@ -61,6 +61,22 @@ class LintContext:
         return None
 
     @cached_property
+    def author_was_only_bcc(self) -> bool:
+        """The author got the message replied to as a blind copy: in its Bcc, not its To or Cc.
+
+        The other recipients of that message don't know the author received it.
+        """
+        original = self.draft.in_reply_to
+        if original is None or self.author_key is None:
+            return False
+        if original.sender is not None and original.sender.key == self.author_key:
+            return False
+        me = self.author_key
+        return any(r.key == me for r in original.bcc) and not any(
+            r.key == me for r in original.to + original.cc
+        )
+
+    @cached_property
     def is_reply(self) -> bool:
         return self.draft.compose_type in (ComposeType.REPLY, ComposeType.REPLY_ALL)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..model import Address, Body, BodyType
 from .closings import Author
 from .html import html_to_text
@@ -20,6 +22,11 @@ def segment(body: Body, *, author: Address | None = None) -> Segmentation:
     who = Author.of(author)
     if body.type is BodyType.HTML:
         extracted = html_to_text(body.content)
-        return segment_text(extracted.text, cut=extracted.cut, quotes=extracted.quotes, author=who)
+        segmentation = segment_text(
+            extracted.text, cut=extracted.cut, quotes=extracted.quotes, author=who
+        )
+        if extracted.thread_html is None:
+            return segmentation
+        return replace(segmentation, thread=extracted.thread)
     text = body.content.replace("\r\n", "\n").replace("\r", "\n")
     return segment_text(text, author=who)

@@ -49,6 +49,12 @@ _PHONE = re.compile(r"\+?\(?\d[\d ()./-]{6,}\d")
 _WEB_OR_MAIL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+")
 
 _HEADER_WINDOW = 12  # lines a header block may span (wrapped "To:" lists, blank lines)
+# Header-like lines that are not a header block are rare in real mail; past this many, a text is
+# built to be slow, and the rest of its header-like lines are taken as text.
+_MAX_HEADER_PROBES = 200
+# No one writes 5,000 lines of new text above a thread: past them, a text is taken as quoted, so a
+# body built of millions of short lines costs no more than a long real mail.
+_MAX_SCANNED_LINES = 5000
 _LOOKBACK_BLANKS = 2
 _LIST_FOOTER_WINDOW = 3
 _FOOTER_RULE_CHARS = 20
@@ -62,11 +68,14 @@ _CONTACT_FIELD_SEPARATORS = (" | ", " · ", " • ")
 class _Lines:
     """The text split into lines, with each line's start offset."""
 
-    __slots__ = ("blanks", "starts", "values")
+    __slots__ = ("_evidence", "_header_words", "blanks", "header_probes", "starts", "values")
 
     def __init__(self, text: str) -> None:
         self.values = text.split("\n")
         self.blanks = [not value.strip() for value in self.values]
+        self._header_words: dict[int, str | None] = {}
+        self._evidence: dict[int, bool] = {}
+        self.header_probes = 0
         self.starts = []
         offset = 0
         for value in self.values:
@@ -83,6 +92,23 @@ class _Lines:
     def blank(self, i: int) -> bool:
         return self.blanks[i]
 
+    def header_word(self, i: int) -> str | None:
+        """The header name a line starts with ("from", "betreff"), or None; each line is matched
+        once, however many header-block windows look at it."""
+        words = self._header_words
+        if i in words:
+            return words[i]
+        line = self.values[i]
+        match = HEADER_LINE.match(line[:MAX_LINE]) if ":" in line[:40] else None
+        word = words[i] = match.group("word").lower() if match else None
+        return word
+
+    def has_address_or_time(self, i: int) -> bool:
+        if i not in self._evidence:
+            line = self.values[i][:MAX_LINE]
+            self._evidence[i] = bool(_EMAIL.search(line) or _DATE.search(line))
+        return self._evidence[i]
+
 
 def segment_text(
     text: str,
@@ -97,6 +123,8 @@ def segment_text(
     quoted = _quoted_lines(lines, quotes)
     labels: list[Kind | None] = [None] * len(lines)
     thread = _scan(lines, quoted, labels)
+    if thread is None and len(lines) > _MAX_SCANNED_LINES:
+        thread = _MAX_SCANNED_LINES
     if thread is not None:
         labels[thread:] = [None] * (len(labels) - thread)
         cut = lines.starts[thread]
@@ -126,7 +154,7 @@ def _scan(lines: _Lines, quoted: list[bool], labels: list[Kind | None]) -> int |
     learnt_prefix: list[str] = []
     skip_until = -1
     said_something = False
-    for i in range(len(lines)):
+    for i in range(min(len(lines), _MAX_SCANNED_LINES)):
         if lines.blank(i) or i <= skip_until:
             continue
         if quoted[i] or _lazy_wrapped(lines, quoted, i):
@@ -264,7 +292,8 @@ def _thread_start(
     line = lines.head(i)
     if _is_separator(line):
         return i
-    if ":" in line[:40] and HEADER_LINE.match(line):
+    if lines.header_word(i) is not None and lines.header_probes < _MAX_HEADER_PROBES:
+        lines.header_probes += 1
         top, dated = _header_block_top(lines, i)
         if dated or _header_block(lines, i):
             return top
@@ -313,25 +342,26 @@ def _is_separator(line: str) -> bool:
 def _header_block(lines: _Lines, i: int) -> bool:
     """At least three header lines close together, or a sender and an address or a time."""
     seen: set[str] = set()
-    evidence = ""
+    header_lines = []
     blanks = 0
+    blank = lines.blanks
     for j in range(i, min(len(lines), i + _HEADER_WINDOW)):
-        if lines.blank(j):
+        if blank[j]:
             blanks += 1
             if blanks > 1:
                 break
             continue
         blanks = 0
-        match = HEADER_LINE.match(lines.head(j))
-        if match is not None:
-            seen.add(match.group("word").lower())
-            evidence += lines.head(j)
+        word = lines.header_word(j)
+        if word is not None:
+            seen.add(word)
+            header_lines.append(j)
     if len(seen) >= 3:
         return True
     return (
         len(seen) == 2
         and bool(seen & SENDER_HEADERS)
-        and bool(_EMAIL.search(evidence) or _DATE.search(evidence))
+        and any(lines.has_address_or_time(j) for j in header_lines)
     )
 
 

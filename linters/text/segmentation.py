@@ -7,7 +7,8 @@ whitespace or separators that carry nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 
@@ -32,8 +33,13 @@ class Block:
 
 @dataclass(frozen=True)
 class Segmentation:
+    """`text` is the body's plain text; when an HTML client marked where its quoted thread starts,
+    `text` ends there and `thread` renders the thread below it only if asked (to show it): rules
+    never read it, and a long thread then costs a lint next to nothing."""
+
     text: str
     blocks: tuple[Block, ...]
+    thread: Callable[[], str] | None = field(default=None, compare=False, repr=False)
 
     def of(self, *kinds: Kind) -> tuple[Block, ...]:
         return tuple(b for b in self.blocks if b.kind in kinds)
@@ -53,7 +59,13 @@ class Segmentation:
 
     @property
     def has_quote(self) -> bool:
-        return any(b.kind is Kind.QUOTE for b in self.blocks)
+        return self.thread is not None or any(b.kind is Kind.QUOTE for b in self.blocks)
+
+    @cached_property
+    def quote_text(self) -> str:
+        """Everything quoted or forwarded, the lazily rendered thread included."""
+        parts = [self.joined(Kind.QUOTE)] + ([self.thread()] if self.thread else [])
+        return "\n\n".join(part for part in parts if part)
 
     def as_dict(self) -> dict:
         """The shape `draftlint parse` prints."""
@@ -63,6 +75,6 @@ class Segmentation:
             "body": self.body_text,
             "signoff": self.joined(Kind.SIGNOFF) or None,
             "signature": self.joined(Kind.SIGNATURE) or None,
-            "quote": self.joined(Kind.QUOTE) or None,
+            "quote": self.quote_text or None,
             "blocks": [{"kind": b.kind.value, "start": b.start, "end": b.end} for b in self.blocks],
         }

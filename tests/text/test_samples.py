@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from linters.model import Address, Body, BodyType
-from linters.text import Kind, segment
+from linters.text import segment
 
 SAMPLES = Path(__file__).parent / "samples"
 CASES = yaml.safe_load((SAMPLES / "cases.yaml").read_text(encoding="utf-8"))
@@ -34,13 +34,12 @@ def test_sample(name: str) -> None:
         if field in expected:
             assert squash(got[field]) == squash(expected[field]), field
     if "quote_starts" in expected:
-        quotes = result.of(Kind.QUOTE)
+        quote = result.quote_text  # quoted blocks, then a thread the HTML marked, in order
         if expected["quote_starts"] is None:
-            assert not quotes
+            assert not quote
         else:
-            assert quotes, "no quote found"
-            first = result.text[quotes[0].start : quotes[0].end]
-            assert squash(first).startswith(squash(expected["quote_starts"]))
+            assert quote, "no quote found"
+            assert squash(quote).startswith(squash(expected["quote_starts"]))
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -1,0 +1,232 @@
+"""vague-confusion: says the author does not understand, or asks to clarify, without saying what.
+
+"I am not sure I understand" sends the writer back to re-read the whole message and guess which
+part lost the reader; the answer is usually a second long mail that still misses the point. The
+rule fires when the new text is only confusion ("I'm confused", "Ich verstehe nicht"), a request
+to clarify ("Can you clarify?", "Pouvez-vous préciser ?") or a bare "???"/"Huh?", with fillers,
+courtesy and names around it. Any other word — a quoted phrase, an item, a date, a specific
+question ("What do you mean by 'phase 2'?") — says what is unclear, and the rule stays quiet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+
+from marshmallow import fields, validate
+
+from ..context import LintContext
+from ..model import ComposeType, Finding, Severity, Span
+from ..phrases import EMOJI, LANGUAGES, PhraseMatcher, load_lexicon, name_tokens
+from ..registry import Options, Rule, clean, trips
+from ..text import Kind
+
+KINDS = frozenset({"confusion", "clarify", "puzzled"})
+# Emoji that on their own say "I'm lost": thinking face, confused face, shrug, question marks.
+PUZZLED_EMOJI = frozenset("🤔😕🫤🤷😵❓❔🧐♂♀\u200d\ufe0f🏻🏼🏽🏾🏿")  # with joiners, skin tones
+QUESTION_MARKS = frozenset("?¿？")
+MARKS = QUESTION_MARKS | frozenset("!¡.…‽⁇⁈⁉ \t\r\n\u00a0")
+MAX_MARKS = 40  # "???" is short; a longer text of marks is not worth looking at
+MAX_EXCERPT = 200
+MAX_NAMED = 200  # people whose names may stand in the text ("Anna, I'm confused")
+MAX_EXTRA = 500  # extra phrases per language
+
+
+class VagueConfusionOptions(Options):
+    compose_types = fields.List(
+        fields.String(validate=validate.OneOf([t.value for t in ComposeType])),
+        validate=validate.Length(min=1),
+        metadata={"description": "Which drafts to check: new, reply, reply_all, forward."},
+    )
+    extra_phrases = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(LANGUAGES)),
+        values=fields.List(
+            fields.String(validate=validate.Length(min=1, max=200)),
+            validate=validate.Length(max=MAX_EXTRA),
+        ),
+        metadata={"description": "More phrases of confusion per language: {en: [no clue]}."},
+    )
+
+
+@lru_cache(maxsize=64)
+def _matcher(extra: tuple[str, ...]) -> PhraseMatcher:
+    """One matcher per distinct set of extra phrases, built once (not on every lint)."""
+    lexicon = dict(load_lexicon(VagueConfusion.id))
+    if extra:
+        lexicon["confusion"] = lexicon.get("confusion", ()) + extra
+    return PhraseMatcher(lexicon, questions=True)
+
+
+def _only_question_marks(text: str) -> bool:
+    """ "???", "?!", "¿?" : puzzlement with no word at all."""
+    if len(text) > 4 * MAX_MARKS:  # never copy a long text just to strip it
+        return False
+    text = text.strip()
+    return 0 < len(text) <= MAX_MARKS and set(text) <= MARKS and not QUESTION_MARKS.isdisjoint(text)
+
+
+def _kind(kinds: frozenset[str], phrases: tuple[str, ...]) -> str | None:
+    """The main kind of a match, or None when it is not confusion at all."""
+    for kind in ("confusion", "clarify", "puzzled"):
+        if kind in kinds:
+            return kind
+    if kinds == {EMOJI} and all(set(p) <= PUZZLED_EMOJI for p in phrases):
+        return "puzzled"
+    return None
+
+
+class VagueConfusion(Rule):
+    id = "vague-confusion"
+    summary = "Says it does not understand, or asks to clarify, without saying what."
+    default_severity = Severity.WARNING
+    options = VagueConfusionOptions
+    defaults = {
+        "compose_types": [t.value for t in ComposeType],
+        "extra_phrases": {},
+    }
+    docs = "docs/rules/vague-confusion.md"
+
+    def check(self, ctx: LintContext, options: Mapping):
+        draft = ctx.draft
+        if draft.compose_type.value not in options["compose_types"]:
+            return
+        if any(not a.inline for a in draft.attachments):
+            return  # a document or screenshot attached can be the "what"
+        seg = ctx.segmentation
+        blocks = seg.of(Kind.BODY)
+        if not blocks:
+            return
+        if any(b.kind is Kind.QUOTE and b.start < blocks[-1].start for b in seg.blocks):
+            return  # answered inline: the quoted line above it says what is meant
+        extra = tuple(p for phrases in options["extra_phrases"].values() for p in phrases)
+        original = draft.in_reply_to
+        people = (
+            draft.sender,
+            *draft.recipients[:MAX_NAMED],
+            *(
+                (original.sender, *original.to[:MAX_NAMED], *original.cc[:MAX_NAMED])
+                if original
+                else ()
+            ),
+        )
+        text = seg.body_text
+        if _only_question_marks(text):
+            kind, kinds, phrases = "puzzled", ["puzzled"], [text.strip()]
+        else:
+            match = _matcher(extra).match(text, lambda: name_tokens(*people))
+            if match is None:
+                return
+            kind = _kind(match.kinds, match.phrases)
+            if kind is None:
+                return
+            kinds, phrases = sorted(match.kinds), list(match.phrases)
+        start, end = blocks[0].start, blocks[-1].end
+        excerpt = " ".join(seg.text[start:end].split())
+        if len(excerpt) > MAX_EXCERPT:
+            excerpt = excerpt[: MAX_EXCERPT - 1] + "…"
+        if kind == "clarify":
+            message = f'"{excerpt}" asks for clarification without saying of what.'
+        else:
+            message = f'"{excerpt}" says something is unclear without saying what.'
+        yield Finding(
+            rule=self.id,
+            severity=self.default_severity,
+            message=message,
+            explanation=(
+                "Name the part you don't follow (quote the sentence, name the item or number) "
+                "or ask the exact question you need answered, so the reply can be the answer "
+                "instead of another round trip."
+            ),
+            excerpt=excerpt,
+            span=Span(start, end),
+            data={"kind": kind, "kinds": kinds, "phrases": phrases},
+        )
+
+    examples = (
+        trips(
+            "English: not sure I understand",
+            {
+                "compose_type": "reply",
+                "from": {"email": "peter@corp.example", "name": "Peter Smith"},
+                "to": [{"email": "anna@corp.example", "name": "Anna Boss"}],
+                "body": {"content": "Hi Anna,\n\nI am not sure I understand.\n\nThanks,\nPeter"},
+            },
+        ),
+        trips(
+            "only question marks",
+            {
+                "compose_type": "reply_all",
+                "to": [{"email": "a@corp.example"}, {"email": "b@corp.example"}],
+                "body": {"type": "html", "content": "<div>???</div>"},
+            },
+        ),
+        trips(
+            "a bare request to clarify, in a new mail",
+            {"compose_type": "new", "body": {"content": "Can you clarify?"}},
+        ),
+        trips(
+            "apology plus confusion, with a name from the thread",
+            {
+                "compose_type": "reply",
+                "to": [{"email": "sanne.visser@corp.example"}],
+                "body": {"content": "Sorry Sanne, I'm confused."},
+            },
+        ),
+        trips(
+            "German",
+            {"compose_type": "reply", "body": {"content": "Ich verstehe leider nicht ganz."}},
+        ),
+        trips(
+            "French",
+            {"compose_type": "reply", "body": {"content": "Pouvez-vous préciser ?"}},
+        ),
+        trips(
+            "Spanish",
+            {"compose_type": "reply", "body": {"content": "Perdona, no lo entiendo."}},
+        ),
+        trips(
+            "Portuguese",
+            {"compose_type": "reply", "body": {"content": "Não ficou claro para mim."}},
+        ),
+        trips(
+            "Italian",
+            {"compose_type": "reply", "body": {"content": "Scusa, cosa intendi?"}},
+        ),
+        trips(
+            "Dutch",
+            {"compose_type": "reply", "body": {"content": "Ik snap het niet helemaal."}},
+        ),
+        clean(
+            "says why it does not follow",
+            {
+                "compose_type": "reply",
+                "body": {
+                    "content": "I don't get why dinner is at 7 when the last session ends at 7:30."
+                },
+            },
+        ),
+        clean(
+            "quotes the phrase that is unclear",
+            {"compose_type": "reply", "body": {"content": "What do you mean by 'phase 2'?"}},
+        ),
+        clean(
+            "asks a specific question",
+            {"compose_type": "reply", "body": {"content": "Can you clarify the budget for Q3?"}},
+        ),
+        clean(
+            "understanding is not confusion",
+            {"compose_type": "reply", "body": {"content": "Understood, thanks!"}},
+        ),
+        clean(
+            "German with the item named",
+            {
+                "compose_type": "reply",
+                "body": {"content": "Ich verstehe nicht, ob das Budget die Reisekosten enthält."},
+            },
+        ),
+        clean(
+            "compose_types can leave new mail alone",
+            {"compose_type": "new", "body": {"content": "Can you clarify?"}},
+            options={"compose_types": ["reply", "reply_all"]},
+        ),
+    )
