@@ -31,8 +31,9 @@ class LintContext:
         seen = {self.author_key}
         distinct = []
         for recipient in self.draft.recipients:
-            if recipient.key not in seen:
-                seen.add(recipient.key)
+            key = recipient.key
+            if key not in seen:
+                seen.add(key)
                 distinct.append(recipient)
         return tuple(distinct)
 

@@ -36,10 +36,12 @@ def lint(draft: Draft | Mapping, policy: Policy | None = None) -> Report:
             settings = policy.rules[rule.id]
             if settings.severity is Severity.OFF:
                 continue
-            if _matches_any(settings.exempt_subjects, draft.subject):
+            if settings.exempt_subjects and _matches_any(settings.exempt_subjects, draft.subject):
                 continue
             for finding in rule.check(ctx, settings.options):
-                findings.append(dataclasses.replace(finding, severity=settings.severity))
+                if finding.severity is not settings.severity:
+                    finding = dataclasses.replace(finding, severity=settings.severity)
+                findings.append(finding)
     findings.sort(key=lambda f: -f.severity.rank)
     return Report(
         findings=tuple(findings),

@@ -103,9 +103,15 @@ class HtmlText:
 
 # The attribute that marks where a client put the quoted thread, found in the raw HTML before
 # parsing: only the part above it needs line layout, the thread below is only shown.
-_RAW_THREAD_START = re.compile(
-    r"""(?:id|class)=["']?[^"'>]{0,200}?(?:appendonsend|divRplyFwdMsg|gmail_quote|yahoo_quoted"""
-    r"""|OLK_SRC_BODY_SECTION|mail-editor-reference-message-container)"""
+# Plain words, found with str.find (far faster than a regex alternation); a hit counts only
+# inside a tag, as an id or a class.
+_RAW_THREAD_MARKERS = (
+    "appendonsend",
+    "divRplyFwdMsg",
+    "gmail_quote",
+    "yahoo_quoted",
+    "OLK_SRC_BODY_SECTION",
+    "mail-editor-reference-message-container",
 )
 # lexbor checks the open-element stack for each block start tag, so parsing n nested blocks costs
 # n²: 10,000 nested divs take a third of a second, 100,000 take a minute. Deeper HTML than any
@@ -117,35 +123,53 @@ _NESTING_TAG = re.compile(
     re.IGNORECASE,
 )
 _TAG = re.compile(r"<[^>]*>")
+# Word's reply header: a block with a top border ("border:none;border-top:solid #E1E1E1 1.0pt").
+_RAW_BORDERED_DIV = re.compile(
+    r"<(?:div|DIV|p|P)\s[^>]{0,300}?border-top:\s?solid[^>]{0,300}>", re.IGNORECASE
+)
 _SPACE_AROUND_NEWLINES = re.compile(r"[ \t\r\f\v\xa0]*\n\s*")
 
 
 def html_to_text(html: str) -> HtmlText:
     if any(char in html for char in _STRIPPED_CHARS):
         html = html.translate(_STRIP_INPUT)
-    if _too_deep(html):
-        return HtmlText(_strip_tags(html), None, ())
     start = _raw_thread_start(html)
+    head = html if start is None else html[:start]
+    if _too_deep(head):
+        return HtmlText(_strip_tags(head), None, (), html[start:] if start is not None else None)
+    rendered = _render(head)
     if start is None:
-        return _render(html)
-    head = _render(html[:start])
-    return HtmlText(head.text, head.cut, head.quotes, html[start:])
+        return rendered
+    return HtmlText(rendered.text, rendered.cut, rendered.quotes, html[start:])
 
 
 def _raw_thread_start(html: str) -> int | None:
-    """Where the tag carrying a thread-start marker begins, if the marker is inside a tag (not in
-    text or a style sheet)."""
-    match = _RAW_THREAD_START.search(html)
-    while match is not None:
-        tag_start = html.rfind("<", 0, match.start())
-        if tag_start >= 0 and html.rfind(">", tag_start, match.start()) < 0:
-            return tag_start
-        match = _RAW_THREAD_START.search(html, match.end())
-    return None
+    """Where the quoted thread starts in the raw HTML: the tag carrying a client's thread marker
+    (inside a tag, not in text or a style sheet), or Word's bordered reply-header block."""
+    starts = []
+    for marker in _RAW_THREAD_MARKERS:
+        at = html.find(marker)
+        while at >= 0:
+            tag_start = html.rfind("<", 0, at)
+            if tag_start >= 0 and html.rfind(">", tag_start, at) < 0:
+                starts.append(tag_start)
+                break
+            at = html.find(marker, at + len(marker))
+    limit = min(starts, default=len(html))
+    for checked, bordered in enumerate(_RAW_BORDERED_DIV.finditer(html, 0, limit)):
+        if checked >= _BORDERED_CHECKS:
+            break
+        following = unescape(_TAG.sub("", html[bordered.end() : bordered.end() + 1000]))
+        if HEADER_LINE.match(following.lstrip(" \t\r\n\xa0")):
+            starts.append(bordered.start())
+            break
+    return min(starts, default=None)
 
 
 def plain_view(html: str) -> str:
     """The quoted thread as text, for showing only: lines per text node, no layout work."""
+    if _too_deep(html):
+        return _strip_tags(html)
     root = LexborHTMLParser(html).body
     if root is None:
         return ""
