@@ -28,6 +28,11 @@ FILLER = "filler"  # words that may pad a phrase but say nothing on their own
 EMOJI = "emoji"
 NAME = "name"
 QUESTION = "?"
+SOCIAL = "social"
+REMARK = "remark"  # a word of banter that no phrase covers
+NAMES_FOLLOW = "names-follow"  # phrases after which a capitalised word is a person: "agree with"
+BANTER_WORDS = 2  # words outside every phrase that an emoticon remark may have
+BANTER_MAX_WORDS = 6
 
 # Emoticons as people type them: ":)", ":-D", ";-)", "(:", "8-)", "<g>", "^^", "xD".
 # Alternatives of fixed, bounded pieces: no nested quantifier, so matching stays linear.
@@ -37,7 +42,7 @@ _EMOTICON = (
 )
 _TOKEN = re.compile(
     _EMOTICON
-    + r"|(?P<plus>[+-]1)\b"
+    + r"|(?P<plus>\+\d{1,4}(?!\d)|-1\b)"  # a vote: "+1", "+100" (said louder), "-1"
     + r"|(?P<word>[^\W_](?:[^\W_]|['’](?=[^\W_]))*)"  # apostrophes only inside: "i'm"
     + r"|(?P<q>[?¿？])"  # Spanish opens a question with "¿": the same mark
     # Symbols (punctuation is skipped), in runs of at most 32 characters: a megabyte of emoji is
@@ -73,8 +78,10 @@ def iter_tokens(text: str) -> Iterator[Token]:
     """Tokens in order, made one at a time: a reader that stops early pays only for what it read."""
     for m in _TOKEN.finditer(text):
         raw = m.group()
-        if m.lastgroup == "word" or m.lastgroup == "plus":
+        if m.lastgroup == "word":
             yield Token(normalise(raw), "word", m.start(), m.end())
+        elif m.lastgroup == "plus":
+            yield Token("+1" if raw[0] == "+" else raw, "word", m.start(), m.end())
         elif m.lastgroup == "q":
             yield Token(QUESTION, QUESTION, m.start(), m.end())
         elif m.lastgroup == "other":
@@ -121,10 +128,15 @@ class PhraseMatcher:
         self._trie: dict = {}
         self._vocabulary: set[str] = set()
         self._longest = 1
+        self._names_follow: set[tuple[str, ...]] = set()
         for kind, phrases in lexicon.items():
             for phrase in phrases:
                 words = tuple(t.text for t in tokenise(phrase) if questions or t.kind != QUESTION)
-                if words:
+                if not words:
+                    continue
+                if kind == NAMES_FOLLOW:
+                    self._names_follow.add(words[-3:])
+                else:
                     self._add(words, kind)
 
     def _add(self, words: tuple[str, ...], kind: str) -> None:
@@ -138,13 +150,19 @@ class PhraseMatcher:
     def match(self, text: str, names: Callable[[], frozenset[str]] = frozenset) -> Match | None:
         """Return the kinds if `text` is only phrases, fillers, names and emoji; else None.
 
-        `names` is called only when a word is outside every phrase: most texts never need it.
+        `names` (people on the thread) is called only when a word is outside every phrase: most
+        texts never need it. A capitalised word the text addresses ("Thanks, Harsh, that
+        helped", "I agree with Morris") counts as a name too. A short remark whose only signal
+        is an emoticon ("unwritten rule 8-)") is banter: up to `BANTER_WORDS` other words pass
+        there, and it counts as social.
         """
         # Read token by token and give up at the first that rules a cover out (a symbol, a "?"
-        # that counts as content, a word neither in a phrase nor a name, one token too many):
-        # a text with something to say is rejected after a few words, however long it is.
+        # that counts as content, one token too many): a text with something to say is
+        # usually rejected after a few words, however long it is.
         tokens: list[Token] = []
         known_names: frozenset[str] | None = None
+        addressed: set[int] = set()
+        strangers = 0
         for token in iter_tokens(text):
             if len(tokens) == self.max_tokens:
                 return None
@@ -153,17 +171,28 @@ class PhraseMatcher:
             if token.kind == "word" and token.text not in self._vocabulary:
                 if known_names is None:
                     known_names = names()
-                if token.text not in known_names:
-                    return None
+                if token.text in known_names:
+                    pass
+                elif self._addressed(text, tokens, token):
+                    addressed.add(len(tokens))
+                else:
+                    strangers += 1
+                    if strangers > BANTER_WORDS:
+                        return None
             tokens.append(token)
         if not tokens:
             return None
-        if known_names is None:
-            known_names = frozenset()
+        words = sum(t.kind == "word" for t in tokens)
+        banter = any(t.kind == EMOJI for t in tokens) and words <= BANTER_MAX_WORDS
+        if strangers and not banter:
+            return None
+        known_names = known_names or frozenset()
         n = len(tokens)
-        # best[i]: (number of non-filler phrases, kinds, phrases) for a cover of tokens[:i]
-        best: list[tuple[int, frozenset, tuple] | None] = [None] * (n + 1)
-        best[0] = (0, frozenset(), ())
+        # best[i]: the best cover of tokens[:i] as (remarks, -phrases, kinds, phrases), where a
+        # remark is a word no phrase covers (allowed in banter only): fewest remarks, then most
+        # phrases, win.
+        best: list[tuple | None] = [None] * (n + 1)
+        best[0] = (0, 0, frozenset(), ())
         for i in range(n):
             here = best[i]
             if here is None:
@@ -173,11 +202,12 @@ class PhraseMatcher:
                 self._relax(best, i + 1, here, EMOJI, token.text)
                 continue
             if token.kind == QUESTION:  # only reached with `questions`: skip it as punctuation
-                current = best[i + 1]
-                if current is None or here[0] > current[0]:
-                    best[i + 1] = here
-            if token.text in known_names:
+                self._relax(best, i + 1, here, None, "")
+                continue
+            if token.text in known_names or i in addressed:
                 self._relax(best, i + 1, here, NAME, token.text)
+            if banter:
+                self._relax(best, i + 1, here, REMARK, token.text)
             node = self._trie
             for j in range(i, min(n, i + self._longest)):
                 node = node.get(tokens[j].text) if tokens[j].kind in self._walkable else None
@@ -187,22 +217,45 @@ class PhraseMatcher:
                     phrase = " ".join(t.text for t in tokens[i : j + 1])
                     self._relax(best, j + 1, here, kind, phrase)
         final = best[n]
-        if final is None:
+        if final is None or final[0] > BANTER_WORDS:
             return None
-        _, kinds, phrases = final
-        substantive = kinds - {FILLER, NAME}
+        kinds = final[2]
+        substantive = kinds - {FILLER, NAME, REMARK}
+        if REMARK in kinds:
+            substantive |= {SOCIAL}  # banter is small talk, whatever its words
         if not substantive:
             return None
         if substantive != {EMOJI}:
             substantive -= {EMOJI}  # an emoji beside words is decoration, not a kind of its own
-        return Match(frozenset(substantive), phrases)
+        return Match(frozenset(substantive), final[3])
+
+    def _addressed(self, text: str, before: list[Token], token: Token) -> bool:
+        """A capitalised word spoken to or about someone: after a comma ("OK with me, Peter") or
+        after a phrase that names a person ("I agree with Morris"), and before a pause or the
+        end. Acronyms and words that start a sentence do not count."""
+        raw = text[token.start : token.end]
+        if len(raw) < 2 or not (raw[0].isupper() and raw[1:].islower()):
+            return False
+        following = text[token.end : token.end + 3].lstrip()[:1]
+        if following and following not in ",.!;:" and not following.isupper():
+            return False
+        gap = text[before[-1].end : token.start] if before else ""
+        if "," in gap:
+            return True
+        preceding = tuple(t.text for t in before[-3:])
+        return any(preceding[-k:] in self._names_follow for k in (1, 2, 3) if len(preceding) >= k)
 
     @staticmethod
     def _relax(best, at, here, kind, phrase) -> None:
-        counted = here[0] + (kind not in (FILLER, NAME))
+        if kind is None:  # skipped punctuation
+            candidate = here
+        else:
+            remarks = here[0] + (kind == REMARK)
+            phrases = here[1] - (kind not in (FILLER, NAME, REMARK))
+            candidate = (remarks, phrases, here[2] | {kind}, (*here[3], phrase))
         current = best[at]
-        if current is None or counted > current[0]:
-            best[at] = (counted, here[1] | {kind}, (*here[2], phrase))
+        if current is None or candidate[:2] < current[:2]:
+            best[at] = candidate
 
 
 @cache

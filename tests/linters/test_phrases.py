@@ -51,8 +51,49 @@ def test_content(text):
 def test_names_on_the_thread_are_allowed():
     names = name_tokens(Address("peter.smith@corp.example"), Address("x@y", "Anna Boss"))
     assert {"peter", "smith", "anna", "boss"} <= names
-    assert MATCHER.match("OK with me, Peter") is None
-    assert MATCHER.match("OK with me, Peter", lambda: names).kinds == {"agreement"}
+    assert MATCHER.match("ok with me peter") is None
+    assert MATCHER.match("ok with me peter", lambda: names).kinds == {"agreement"}
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("OK with me, Peter", {"agreement"}),
+        ("Thanks, Harsh, that helped.", {"thanks", "ack"}),
+        ("I agree with Morris", {"agreement"}),
+        ("Merci à Claire !", {"thanks"}),
+    ],
+)
+def test_a_capitalised_word_the_text_addresses_is_a_name(text, kinds):
+    assert MATCHER.match(text).kinds == kinds
+
+
+@pytest.mark.parametrize("text", ["OK with Friday", "Thanks. Legal approves", "Agreed, SSO first"])
+def test_other_capitalised_words_are_content(text):
+    assert MATCHER.match(text) is None
+
+
+def test_plus_n_is_a_louder_plus_one_and_minus_one_is_a_vote_against():
+    assert MATCHER.match("+100").kinds == {"pile-on"}
+    assert MATCHER.match("-1") is None
+
+
+@pytest.mark.parametrize("text", ["unwritten rule. 8-)", "LOL you rool (:", "quitcherbraggin :-)"])
+def test_a_short_remark_carried_by_an_emoticon_is_banter(text):
+    assert MATCHER.match(text).kinds == {"social"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Fixed in trunk :-)",  # three words outside every phrase: a status report
+        "Meeting at 3 :)",  # a number is a fact
+        "The server mentioned above works again now :)",
+        "unwritten rule",  # no emoticon: not banter
+    ],
+)
+def test_banter_has_limits(text):
+    assert MATCHER.match(text) is None
 
 
 def test_too_long_is_never_content_free():
