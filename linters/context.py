@@ -9,7 +9,10 @@ from __future__ import annotations
 from functools import cached_property
 
 from .model import Address, ComposeType, Draft, Fix, Recipient, RecipientType
-from .text import Segmentation, segment
+from .phrases import name_tokens
+from .text import Block, Kind, Segmentation, segment
+
+MAX_NAMED = 200  # people of each list whose names may stand in a text ("OK with me, Peter")
 
 
 class LintContext:
@@ -20,6 +23,46 @@ class LintContext:
     @cached_property
     def segmentation(self) -> Segmentation:
         return segment(self.draft.body, author=self.draft.sender)
+
+    @cached_property
+    def names(self) -> frozenset[str]:
+        """Words naming the people on the thread: the sender, the recipients, and the sender, To
+        and Cc of the message replied to (at most `MAX_NAMED` of each list).
+
+        Phrase rules let these stand in a text; pass `lambda: ctx.names` so they are worked out
+        only when a text needs them (most never do).
+        """
+        draft = self.draft
+        original = draft.in_reply_to
+        return name_tokens(
+            draft.sender,
+            *draft.recipients[:MAX_NAMED],
+            *(
+                (original.sender, *original.to[:MAX_NAMED], *original.cc[:MAX_NAMED])
+                if original
+                else ()
+            ),
+        )
+
+    @cached_property
+    def has_attachment(self) -> bool:
+        """A file goes with the mail; inline images (signature logos) do not count."""
+        return any(not a.inline for a in self.draft.attachments)
+
+    @cached_property
+    def standalone_body(self) -> tuple[Block, ...]:
+        """The BODY blocks when they are all the reader gets to know what is meant, else ().
+
+        An attached file can be the "what", and a reply written under a quoted line answers that
+        line: rules that ask "does this text say what?" stay quiet then.
+        """
+        if self.has_attachment:
+            return ()
+        seg = self.segmentation
+        blocks = seg.of(Kind.BODY)
+        if blocks and any(b.kind is Kind.QUOTE and b.start < blocks[-1].start for b in seg.blocks):
+            return ()
+        return blocks
 
     @cached_property
     def author_key(self) -> str | None:

@@ -8,6 +8,11 @@ condition, a date, a question — means the text says something.
 
 Tokenising is one pass of a linear regex; covering is dynamic programming over at most
 `max_tokens` tokens with a trie of phrases, so cost stays linear and tiny.
+
+Admins extend a lexicon through policy, not code: a rule declares `extra_phrases_field(...)` in its
+options and asks `matcher_for(...)` for a matcher with those phrases joined to one of its kinds,
+built once per distinct set of extras. `linters.triggers` matches with the same lexicons and
+helpers.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from itertools import islice
 from typing import NamedTuple
 
 import yaml
+from marshmallow import fields, validate
 
 LANGUAGES = ("en", "de", "fr", "es", "pt", "it", "nl")
 FILLER = "filler"  # words that may pad a phrase but say nothing on their own
@@ -33,6 +39,8 @@ REMARK = "remark"  # a word of banter that no phrase covers
 NAMES_FOLLOW = "names-follow"  # phrases after which a capitalised word is a person: "agree with"
 BANTER_WORDS = 2  # words outside every phrase that an emoticon remark may have
 BANTER_MAX_WORDS = 6
+MAX_PHRASE_CHARS = 200  # of one extra phrase from a policy
+MAX_EXTRA = 500  # extra phrases per language
 
 # Emoticons as people type them: ":)", ":-D", ";-)", "(:", "8-)", "<g>", "^^", "xD".
 # Alternatives of fixed, bounded pieces: no nested quantifier, so matching stays linear.
@@ -296,3 +304,49 @@ def name_tokens(*people) -> frozenset[str]:
         if person.name:
             words.update(t.text for t in tokenise(person.name) if t.kind == "word")
     return frozenset(words)
+
+
+def extra_phrases_field(
+    description: str, *, max_per_language: int | None = MAX_EXTRA
+) -> fields.Dict:
+    """The `extra_phrases` option of a phrase rule: more phrases per language, {en: [...]}.
+
+    Each phrase is 1 to `MAX_PHRASE_CHARS` characters; a language holds at most
+    `max_per_language` of them (`None`: no bound).
+    """
+    per_language = validate.Length(max=max_per_language) if max_per_language is not None else None
+    return fields.Dict(
+        keys=fields.String(validate=validate.OneOf(LANGUAGES)),
+        values=fields.List(
+            fields.String(validate=validate.Length(min=1, max=MAX_PHRASE_CHARS)),
+            validate=per_language,
+        ),
+        metadata={"description": description},
+    )
+
+
+def extra_phrases(options: Mapping) -> tuple[str, ...]:
+    """The policy's extra phrases in every language, sorted: one cache key per distinct set."""
+    return tuple(sorted({p for ps in options.get("extra_phrases", {}).values() for p in ps}))
+
+
+@lru_cache(maxsize=256)  # the six phrase rules each kept 64 before sharing this cache
+def matcher_for(
+    lexicon: str,
+    kind: str,
+    extra: tuple[str, ...] = (),
+    *,
+    factory: Callable[..., object] = PhraseMatcher,
+    **flags,
+):
+    """The matcher of lexicon `lexicon` with the `extra` phrases (see `extra_phrases`) joined to
+    its `kind`: built once per distinct lexicon, kind, extras, factory and flags, not on every lint.
+
+    `factory` is the matcher class, called as `factory(phrases, **flags)`:
+    `matcher_for(rule.id, "chase", extra, questions=True)` is a `PhraseMatcher`,
+    `matcher_for(rule.id, TRIGGER, extra, factory=TriggerMatcher)` a `linters.triggers` one.
+    """
+    phrases = dict(load_lexicon(lexicon))
+    if extra:
+        phrases[kind] = phrases.get(kind, ()) + extra
+    return factory(phrases, **flags)

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, ClassVar
 
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, validate
 
-from .model import Finding, Severity
+from .model import ComposeType, Finding, Severity
 from .patterns import PatternList
 
 if TYPE_CHECKING:
@@ -27,6 +27,15 @@ if TYPE_CHECKING:
 
 ENTRY_POINT_GROUP = "draftlint.linters"
 RULE_ID = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+
+
+def compose_types_field():
+    """The option that limits a rule to some kinds of draft: new, reply, reply_all, forward."""
+    return fields.List(
+        fields.String(validate=validate.OneOf([t.value for t in ComposeType])),
+        validate=validate.Length(min=1),
+        metadata={"description": "Which drafts to check: new, reply, reply_all, forward."},
+    )
 
 
 class Options(Schema):

@@ -1,4 +1,4 @@
-"""Score reply isolation against the public fixtures in `/work/shared/fixtures/reply-isolation/`.
+"""Score reply isolation against the public fixtures in `../shared/fixtures/reply-isolation/`.
 
 Each case names its source; sources disagree on signatures, so each is scored under its own
 documented policy: talon and quotequail keep signatures (compare everything that is not quote),
@@ -18,7 +18,7 @@ from pathlib import Path
 from linters.model import Body, BodyType
 from linters.text import Kind, Segmentation, segment
 
-DEFAULT_ROOT = Path("/work/shared/fixtures/reply-isolation")
+DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "reply-isolation"
 # Sources whose expected text keeps the signature ("Sent from my iPhone", "-- " blocks).
 KEEPS_SIGNATURE = frozenset({"talon", "quotequail"})
 

@@ -12,19 +12,15 @@ the rule stays quiet.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 
 from marshmallow import fields, validate
 
 from ..context import LintContext
 from ..model import ComposeType, Finding, Severity, Span
-from ..phrases import EMOJI, LANGUAGES, PhraseMatcher, load_lexicon, name_tokens, tokenise
+from ..phrases import EMOJI, extra_phrases, extra_phrases_field, matcher_for, tokenise
 from ..registry import Options, Rule, clean, trips
 from ..text import Kind
 
-MAX_EXCERPT = 200
-MAX_NAMED = 200  # people whose names may stand in the note ("Sanne, FYI")
-MAX_EXTRA = 500  # extra phrases per language
 MAX_NAME_TOKENS = 8  # a note of names only ("Sanne,") is short
 TO = [{"email": "a@corp.example"}]  # for the examples
 
@@ -35,23 +31,7 @@ class BareForwardOptions(Options):
         validate=validate.Range(min=1, max=1_000_000),
         metadata={"description": "Fire only when the forward reaches at least this many people."},
     )
-    extra_phrases = fields.Dict(
-        keys=fields.String(validate=validate.OneOf(LANGUAGES)),
-        values=fields.List(
-            fields.String(validate=validate.Length(min=1, max=200)),
-            validate=validate.Length(max=MAX_EXTRA),
-        ),
-        metadata={"description": "More notes that say nothing, per language: {en: [fyr]}."},
-    )
-
-
-@lru_cache(maxsize=64)
-def _matcher(extra: tuple[str, ...]) -> PhraseMatcher:
-    """One matcher per distinct set of extra phrases, built once (not on every lint)."""
-    lexicon = dict(load_lexicon(BareForward.id))
-    if extra:
-        lexicon["fyi"] = lexicon.get("fyi", ()) + extra
-    return PhraseMatcher(lexicon, questions=True)
+    extra_phrases = extra_phrases_field("More notes that say nothing, per language: {en: [fyr]}.")
 
 
 def _only_names(text: str, names) -> bool:
@@ -84,31 +64,15 @@ class BareForward(Rule):
             return  # no body at all: the client did not send it (e.g. Gmail metadata scope)
         blocks = seg.of(Kind.BODY)
         text = seg.body_text
-        original = draft.in_reply_to
-        people = (
-            draft.sender,
-            *draft.recipients[:MAX_NAMED],
-            *(
-                (original.sender, *original.to[:MAX_NAMED], *original.cc[:MAX_NAMED])
-                if original
-                else ()
-            ),
-        )
-
-        def names() -> frozenset[str]:
-            return name_tokens(*people)
-
         if blocks:
-            extra = tuple(p for phrases in options["extra_phrases"].values() for p in phrases)
-            match = _matcher(extra).match(text, names)
-            if match is None and not _only_names(text, names):
+            matcher = matcher_for(self.id, "fyi", extra_phrases(options), questions=True)
+            match = matcher.match(text, lambda: ctx.names)
+            if match is None and not _only_names(text, lambda: ctx.names):
                 return
             kinds = sorted(match.kinds) if match else []
             phrases = list(match.phrases) if match else []
             start, end = blocks[0].start, blocks[-1].end
-            excerpt = " ".join(seg.text[start:end].split())
-            if len(excerpt) > MAX_EXCERPT:
-                excerpt = excerpt[: MAX_EXCERPT - 1] + "…"
+            excerpt = seg.excerpt(start, end)
             stop = "" if excerpt.endswith((".", "!", "?", "…")) else "."
             message = f'This forward only says "{excerpt}"{stop}'
             span = Span(start, end)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from marshmallow import fields, validate
 
 from ..context import LintContext
-from ..model import ComposeType, Finding, Severity
+from ..model import Finding, Severity
 from ..registry import Options, Rule, clean, trips
 
 MAX_NAMED = 3
@@ -40,7 +40,7 @@ class BccReplyAll(Rule):
 
     def check(self, ctx: LintContext, options: Mapping):
         draft = ctx.draft
-        if draft.compose_type not in (ComposeType.REPLY, ComposeType.REPLY_ALL):
+        if not ctx.is_reply:
             return
         if not ctx.author_was_only_bcc:
             return

@@ -10,19 +10,16 @@ a request — makes the reply worth sending to all, however short.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 
 from marshmallow import fields, validate
 
 from ..context import LintContext
 from ..model import Finding, Severity, Span
-from ..phrases import EMOJI, LANGUAGES, PhraseMatcher, load_lexicon, name_tokens
+from ..phrases import EMOJI, extra_phrases, extra_phrases_field, matcher_for
 from ..registry import Options, Rule, clean, trips
 from ..text import Kind
 
 KINDS = ("ack", "thanks", "agreement", "pile-on", "social", EMOJI)
-MAX_EXCERPT = 200
-MAX_NAMED = 200  # people whose names may stand in a reply ("OK with me, Peter")
 
 
 class ContentFreeReplyAllOptions(Options):
@@ -35,20 +32,9 @@ class ContentFreeReplyAllOptions(Options):
         fields.String(validate=validate.OneOf(KINDS)),
         metadata={"description": "Kinds that may go to all, e.g. [social] for 'Congrats!'."},
     )
-    extra_phrases = fields.Dict(
-        keys=fields.String(validate=validate.OneOf(LANGUAGES)),
-        values=fields.List(fields.String(validate=validate.Length(min=1, max=200))),
-        metadata={"description": "More content-free phrases per language: {en: [roger that]}."},
+    extra_phrases = extra_phrases_field(
+        "More content-free phrases per language: {en: [roger that]}.", max_per_language=None
     )
-
-
-@lru_cache(maxsize=64)
-def _matcher(extra: tuple[str, ...]) -> PhraseMatcher:
-    """One matcher per distinct set of extra phrases, built once (not on every lint)."""
-    lexicon = dict(load_lexicon(ContentFreeReplyAll.id))
-    if extra:
-        lexicon["ack"] = lexicon.get("ack", ()) + extra
-    return PhraseMatcher(lexicon)
 
 
 def _kind_label(kinds: frozenset[str]) -> str:
@@ -69,33 +55,20 @@ class ContentFreeReplyAll(Rule):
     docs = "docs/rules/content-free-reply-all.md"
 
     def check(self, ctx: LintContext, options: Mapping):
-        draft = ctx.draft
         if not ctx.is_reply_all or ctx.audience < options["min_audience"]:
             return
-        if any(not a.inline for a in draft.attachments):
+        if ctx.has_attachment:
             return  # the attachment is the content
         seg = ctx.segmentation
         blocks = seg.of(Kind.BODY)
         if not blocks:
             return
-        extra = tuple(p for phrases in options["extra_phrases"].values() for p in phrases)
-        original = draft.in_reply_to
-        people = (
-            draft.sender,
-            *draft.recipients[:MAX_NAMED],
-            *(
-                (original.sender, *original.to[:MAX_NAMED], *original.cc[:MAX_NAMED])
-                if original
-                else ()
-            ),
-        )
-        match = _matcher(extra).match(seg.body_text, lambda: name_tokens(*people))
+        matcher = matcher_for(self.id, "ack", extra_phrases(options))
+        match = matcher.match(seg.body_text, lambda: ctx.names)
         if match is None or match.kinds <= set(options["allow_kinds"]):
             return
         start, end = blocks[0].start, blocks[-1].end
-        excerpt = " ".join(seg.text[start:end].split())
-        if len(excerpt) > MAX_EXCERPT:
-            excerpt = excerpt[: MAX_EXCERPT - 1] + "…"
+        excerpt = seg.excerpt(start, end)
         sender = ctx.original_sender
         who = (sender.name or sender.email) if sender else "the sender"
         fix = ctx.reply_to_sender_only()

@@ -11,45 +11,18 @@ specific request, and the rule stays quiet.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
-
-from marshmallow import fields, validate
 
 from ..context import LintContext
 from ..model import ComposeType, Finding, Severity, Span
-from ..phrases import LANGUAGES, PhraseMatcher, load_lexicon, name_tokens
-from ..registry import Options, Rule, clean, trips
-from ..text import Kind
+from ..phrases import extra_phrases, extra_phrases_field, matcher_for
+from ..registry import Options, Rule, clean, compose_types_field, trips
 
 KINDS = frozenset({"chase", "nudge"})
-MAX_EXCERPT = 200
-MAX_NAMED = 200  # people whose names may stand in the text ("Anna, any update?")
-MAX_EXTRA = 500  # extra phrases per language
 
 
 class EmptyCheckInOptions(Options):
-    compose_types = fields.List(
-        fields.String(validate=validate.OneOf([t.value for t in ComposeType])),
-        validate=validate.Length(min=1),
-        metadata={"description": "Which drafts to check: new, reply, reply_all, forward."},
-    )
-    extra_phrases = fields.Dict(
-        keys=fields.String(validate=validate.OneOf(LANGUAGES)),
-        values=fields.List(
-            fields.String(validate=validate.Length(min=1, max=200)),
-            validate=validate.Length(max=MAX_EXTRA),
-        ),
-        metadata={"description": "More chasing phrases per language: {en: [any joy]}."},
-    )
-
-
-@lru_cache(maxsize=64)
-def _matcher(extra: tuple[str, ...]) -> PhraseMatcher:
-    """One matcher per distinct set of extra phrases, built once (not on every lint)."""
-    lexicon = dict(load_lexicon(EmptyCheckIn.id))
-    if extra:
-        lexicon["chase"] = lexicon.get("chase", ()) + extra
-    return PhraseMatcher(lexicon, questions=True)
+    compose_types = compose_types_field()
+    extra_phrases = extra_phrases_field("More chasing phrases per language: {en: [any joy]}.")
 
 
 class EmptyCheckIn(Rule):
@@ -64,35 +37,18 @@ class EmptyCheckIn(Rule):
     docs = "docs/rules/empty-check-in.md"
 
     def check(self, ctx: LintContext, options: Mapping):
-        draft = ctx.draft
-        if draft.compose_type.value not in options["compose_types"]:
+        if ctx.draft.compose_type.value not in options["compose_types"]:
             return
-        if any(not a.inline for a in draft.attachments):
-            return  # the attached document is the "what"
-        seg = ctx.segmentation
-        blocks = seg.of(Kind.BODY)
+        blocks = ctx.standalone_body
         if not blocks:
             return
-        if any(b.kind is Kind.QUOTE and b.start < blocks[-1].start for b in seg.blocks):
-            return  # answered inline: the quoted line above it says what is meant
-        extra = tuple(p for phrases in options["extra_phrases"].values() for p in phrases)
-        original = draft.in_reply_to
-        people = (
-            draft.sender,
-            *draft.recipients[:MAX_NAMED],
-            *(
-                (original.sender, *original.to[:MAX_NAMED], *original.cc[:MAX_NAMED])
-                if original
-                else ()
-            ),
-        )
-        match = _matcher(extra).match(seg.body_text, lambda: name_tokens(*people))
+        seg = ctx.segmentation
+        matcher = matcher_for(self.id, "chase", extra_phrases(options), questions=True)
+        match = matcher.match(seg.body_text, lambda: ctx.names)
         if match is None or not (match.kinds & KINDS):
             return
         start, end = blocks[0].start, blocks[-1].end
-        excerpt = " ".join(seg.text[start:end].split())
-        if len(excerpt) > MAX_EXCERPT:
-            excerpt = excerpt[: MAX_EXCERPT - 1] + "…"
+        excerpt = seg.excerpt(start, end)
         yield Finding(
             rule=self.id,
             severity=self.default_severity,

@@ -14,16 +14,14 @@ be removed"). "Remove the item from this list" asks nothing for the author, so i
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 
 from marshmallow import fields, validate
 
 from ..context import LintContext
-from ..model import ComposeType, Finding, RecipientType, Severity, Span
-from ..phrases import LANGUAGES, load_lexicon
+from ..model import Finding, RecipientType, Severity, Span
+from ..phrases import extra_phrases, extra_phrases_field, matcher_for
 from ..registry import Options, Rule, clean, trips
-from ..text import NEW_KINDS
-from .missing_attachment import MAX_CHARS, TRIGGER, TriggerMatcher
+from ..triggers import TRIGGER, Hit, TriggerMatcher
 
 MAX_EXCERPT = 120
 
@@ -37,27 +35,10 @@ class UnsubscribeReplyAllOptions(Options):
             "recipient counts too)."
         },
     )
-    extra_phrases = fields.Dict(
-        keys=fields.String(validate=validate.OneOf(LANGUAGES)),
-        values=fields.List(fields.String(validate=validate.Length(min=1, max=200))),
-        metadata={
-            "description": "More phrases that ask to be taken off a list, per language: "
-            "{en: [drop me from the dl]}."
-        },
+    extra_phrases = extra_phrases_field(
+        "More phrases that ask to be taken off a list, per language: {en: [drop me from the dl]}.",
+        max_per_language=None,
     )
-
-
-@lru_cache(maxsize=64)
-def _matcher(extra: tuple[str, ...]) -> TriggerMatcher:
-    """One matcher per distinct set of extra phrases, built once (not on every lint)."""
-    lexicon = dict(load_lexicon(UnsubscribeReplyAll.id))
-    if extra:
-        lexicon[TRIGGER] = lexicon.get(TRIGGER, ()) + extra
-    return TriggerMatcher(lexicon)
-
-
-def _extra(options: Mapping) -> tuple[str, ...]:
-    return tuple(sorted({p for ps in options.get("extra_phrases", {}).values() for p in ps}))
 
 
 class UnsubscribeReplyAll(Rule):
@@ -72,25 +53,17 @@ class UnsubscribeReplyAll(Rule):
         groups = [r for r in ctx.audience_recipients if r.type is RecipientType.GROUP]
         if ctx.audience < options["min_audience"] and not groups:
             return
-        seg = ctx.segmentation
-        matcher = _matcher(_extra(options))
-        budget = MAX_CHARS
-        for block in seg.of(*NEW_KINDS):
-            hit = matcher.find(seg.text[block.start : block.end], limit=budget)
-            if hit is not None:
-                start, end = block.start + hit.start, block.start + hit.end
-                yield self._finding(ctx, groups, seg.text[start:end], Span(start, end), hit.phrase)
-                return
-            budget -= block.end - block.start
-            if budget <= 0:
-                return
+        matcher = matcher_for(self.id, TRIGGER, extra_phrases(options), factory=TriggerMatcher)
+        hit = matcher.find_in_new_text(ctx.segmentation)
+        if hit is not None:
+            yield self._finding(ctx, groups, hit)
 
-    def _finding(self, ctx: LintContext, groups, matched: str, span: Span, phrase: str):
-        excerpt = " ".join(matched.split())[:MAX_EXCERPT]
+    def _finding(self, ctx: LintContext, groups, hit: Hit) -> Finding:
+        excerpt = ctx.segmentation.excerpt(hit.start, hit.end, MAX_EXCERPT, ellipsis="")
         sender = ctx.original_sender
         group_keys = {g.key for g in groups}
         fix = None
-        is_reply = ctx.draft.compose_type in (ComposeType.REPLY, ComposeType.REPLY_ALL)
+        is_reply = ctx.is_reply
         if is_reply and sender is not None and sender.key not in group_keys:
             fix = ctx.reply_to_sender_only()  # not when the "sender" is the list itself
         where = ""
@@ -114,9 +87,9 @@ class UnsubscribeReplyAll(Rule):
                 f"often a chain of replies. {advice}"
             ),
             excerpt=excerpt,
-            span=span,
+            span=Span(hit.start, hit.end),
             fixes=(fix,) if fix else (),
-            data={"audience": ctx.audience, "phrase": phrase, "groups": len(groups)},
+            data={"audience": ctx.audience, "phrase": hit.phrase, "groups": len(groups)},
         )
 
     examples = (

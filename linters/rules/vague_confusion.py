@@ -11,15 +11,11 @@ question ("What do you mean by 'phase 2'?") — says what is unclear, and the ru
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
-
-from marshmallow import fields, validate
 
 from ..context import LintContext
 from ..model import ComposeType, Finding, Severity, Span
-from ..phrases import EMOJI, LANGUAGES, PhraseMatcher, load_lexicon, name_tokens
-from ..registry import Options, Rule, clean, trips
-from ..text import Kind
+from ..phrases import EMOJI, extra_phrases, extra_phrases_field, matcher_for
+from ..registry import Options, Rule, clean, compose_types_field, trips
 
 KINDS = frozenset({"confusion", "clarify", "puzzled"})
 # Emoji that on their own say "I'm lost": thinking face, confused face, shrug, question marks.
@@ -27,34 +23,11 @@ PUZZLED_EMOJI = frozenset("🤔😕🫤🤷😵❓❔🧐♂♀\u200d\ufe0f🏻�
 QUESTION_MARKS = frozenset("?¿？")
 MARKS = QUESTION_MARKS | frozenset("!¡.…‽⁇⁈⁉ \t\r\n\u00a0")
 MAX_MARKS = 40  # "???" is short; a longer text of marks is not worth looking at
-MAX_EXCERPT = 200
-MAX_NAMED = 200  # people whose names may stand in the text ("Anna, I'm confused")
-MAX_EXTRA = 500  # extra phrases per language
 
 
 class VagueConfusionOptions(Options):
-    compose_types = fields.List(
-        fields.String(validate=validate.OneOf([t.value for t in ComposeType])),
-        validate=validate.Length(min=1),
-        metadata={"description": "Which drafts to check: new, reply, reply_all, forward."},
-    )
-    extra_phrases = fields.Dict(
-        keys=fields.String(validate=validate.OneOf(LANGUAGES)),
-        values=fields.List(
-            fields.String(validate=validate.Length(min=1, max=200)),
-            validate=validate.Length(max=MAX_EXTRA),
-        ),
-        metadata={"description": "More phrases of confusion per language: {en: [no clue]}."},
-    )
-
-
-@lru_cache(maxsize=64)
-def _matcher(extra: tuple[str, ...]) -> PhraseMatcher:
-    """One matcher per distinct set of extra phrases, built once (not on every lint)."""
-    lexicon = dict(load_lexicon(VagueConfusion.id))
-    if extra:
-        lexicon["confusion"] = lexicon.get("confusion", ()) + extra
-    return PhraseMatcher(lexicon, questions=True)
+    compose_types = compose_types_field()
+    extra_phrases = extra_phrases_field("More phrases of confusion per language: {en: [no clue]}.")
 
 
 def _only_question_marks(text: str) -> bool:
@@ -87,33 +60,18 @@ class VagueConfusion(Rule):
     docs = "docs/rules/vague-confusion.md"
 
     def check(self, ctx: LintContext, options: Mapping):
-        draft = ctx.draft
-        if draft.compose_type.value not in options["compose_types"]:
+        if ctx.draft.compose_type.value not in options["compose_types"]:
             return
-        if any(not a.inline for a in draft.attachments):
-            return  # a document or screenshot attached can be the "what"
-        seg = ctx.segmentation
-        blocks = seg.of(Kind.BODY)
+        blocks = ctx.standalone_body
         if not blocks:
             return
-        if any(b.kind is Kind.QUOTE and b.start < blocks[-1].start for b in seg.blocks):
-            return  # answered inline: the quoted line above it says what is meant
-        extra = tuple(p for phrases in options["extra_phrases"].values() for p in phrases)
-        original = draft.in_reply_to
-        people = (
-            draft.sender,
-            *draft.recipients[:MAX_NAMED],
-            *(
-                (original.sender, *original.to[:MAX_NAMED], *original.cc[:MAX_NAMED])
-                if original
-                else ()
-            ),
-        )
+        seg = ctx.segmentation
         text = seg.body_text
         if _only_question_marks(text):
             kind, kinds, phrases = "puzzled", ["puzzled"], [text.strip()]
         else:
-            match = _matcher(extra).match(text, lambda: name_tokens(*people))
+            matcher = matcher_for(self.id, "confusion", extra_phrases(options), questions=True)
+            match = matcher.match(text, lambda: ctx.names)
             if match is None:
                 return
             kind = _kind(match.kinds, match.phrases)
@@ -121,9 +79,7 @@ class VagueConfusion(Rule):
                 return
             kinds, phrases = sorted(match.kinds), list(match.phrases)
         start, end = blocks[0].start, blocks[-1].end
-        excerpt = " ".join(seg.text[start:end].split())
-        if len(excerpt) > MAX_EXCERPT:
-            excerpt = excerpt[: MAX_EXCERPT - 1] + "…"
+        excerpt = seg.excerpt(start, end)
         if kind == "clarify":
             message = f'"{excerpt}" asks for clarification without saying of what.'
         else:

@@ -47,6 +47,14 @@ class Segmentation:
     def joined(self, *kinds: Kind) -> str:
         return "\n\n".join(self.text[b.start : b.end] for b in self.of(*kinds))
 
+    def excerpt(self, start: int, end: int, limit: int = 200, ellipsis: str = "…") -> str:
+        """`text[start:end]` with its whitespace collapsed, cut to `limit` characters, the last of
+        them `ellipsis` when it is cut."""
+        excerpt = " ".join(self.text[start:end].split())
+        if len(excerpt) > limit:
+            excerpt = excerpt[: limit - len(ellipsis)] + ellipsis
+        return excerpt
+
     @cached_property
     def new_text(self) -> str:
         """The author's own text: greeting, body and sign-off; no quote, no signature."""

@@ -77,3 +77,25 @@ def test_reply_to_sender_only_fix_carries_exact_recipients():
 def test_fifty_thousand_recipients():
     c = ctx(to=[{"email": f"p{i}@corp.example"} for i in range(50_000)])
     assert c.audience == 50_000
+
+
+def test_names_are_the_people_on_the_thread():
+    c = ctx(
+        **{"from": {"email": "peter.smith@corp.example"}},
+        to=[{"email": "anna@corp.example", "name": "Anna Boss"}],
+        in_reply_to={
+            "from": {"email": "claire@corp.example"},
+            "cc": [{"email": "tom.baker@corp.example"}],
+            "bcc": [{"email": "hidden@corp.example"}],
+        },
+    )
+    assert {"peter", "smith", "anna", "boss", "claire", "tom", "baker"} <= c.names
+    assert "hidden" not in c.names  # the original's Bcc is nobody the text would name
+
+
+def test_names_read_at_most_max_named_of_each_list():
+    from linters.context import MAX_NAMED
+
+    c = ctx(to=[{"email": f"person{i}@corp.example", "name": f"Zed{i}"} for i in range(300)])
+    assert f"zed{MAX_NAMED - 1}" in c.names
+    assert f"zed{MAX_NAMED}" not in c.names

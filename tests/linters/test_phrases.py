@@ -1,7 +1,14 @@
 import pytest
 
 from linters.model import Address
-from linters.phrases import PhraseMatcher, load_lexicon, name_tokens, tokenise
+from linters.phrases import (
+    PhraseMatcher,
+    extra_phrases,
+    load_lexicon,
+    matcher_for,
+    name_tokens,
+    tokenise,
+)
 
 MATCHER = PhraseMatcher(load_lexicon("content-free-reply-all"))
 
@@ -98,6 +105,32 @@ def test_banter_has_limits(text):
 
 def test_too_long_is_never_content_free():
     assert MATCHER.match("thanks " * 100) is None
+
+
+def test_question_marks_flag_of_the_phrase_matcher():
+    lexicon = {"chase": ["any update", "status?"], "filler": ["on this"]}
+    plain = PhraseMatcher(lexicon)
+    questions = PhraseMatcher(lexicon, questions=True)
+    assert plain.match("Any update?") is None  # by default "?" is content
+    assert questions.match("Any update on this??").kinds == {"chase"}
+    assert questions.match("¿Any update?").kinds == {"chase"}
+    assert questions.match("Status?").kinds == {"chase"}
+    assert questions.match("Status.") is None  # the phrase spells its mark
+    assert questions.match("?") is None  # marks alone are no phrase
+
+
+def test_extra_phrases_are_sorted_and_distinct():
+    options = {"extra_phrases": {"fr": ["pigé", "bien reçu"], "en": ["roger that", "pigé"]}}
+    assert extra_phrases(options) == ("bien reçu", "pigé", "roger that")
+    assert extra_phrases({}) == ()
+
+
+def test_matcher_for_joins_extras_to_a_kind_and_is_built_once():
+    plain = matcher_for("content-free-reply-all", "ack")
+    extended = matcher_for("content-free-reply-all", "ack", ("roger wilco",))
+    assert plain.match("Roger wilco") is None
+    assert extended.match("Roger wilco").kinds == {"ack"}
+    assert matcher_for("content-free-reply-all", "ack", ("roger wilco",)) is extended
 
 
 def test_tokenise_keeps_offsets():

@@ -1,62 +1,18 @@
 """Fixtures for the API tests.
 
-The adapters are tested against a registry holding one small, predictable rule instead of the
-built-in rules, which are tested in tests/linters and change as they are tuned. tests/cli has the
-same rule: a shared tests/conftest.py would put tests/ on sys.path, where the folders
-tests/linters and tests/server would shadow the real packages.
+The app runs against the test registry of tests/conftest.py (one small, predictable rule) instead
+of the built-in rules.
 """
 
 import json
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from marshmallow import fields
 
-from linters import Finding, Severity, Span
-from linters.registry import Options, PluginError, Registry, Rule
 from server.app import create_app
 
 SAMPLES = Path(__file__).parent / "samples"
 API_KEY = "test-key-0123456789"
-
-BROKEN_PLUGIN = PluginError(
-    "broken = broken_pkg:Rule", "failed to import: ModuleNotFoundError: No module named 'x'"
-)
-
-
-class WordOptions(Options):
-    word = fields.String(metadata={"description": "The word that trips the rule."})
-
-
-class SaysWord(Rule):
-    """Warns when the new text contains `word` ("OK" unless configured)."""
-
-    id = "test-says-word"
-    summary = "The new text contains the configured word."
-    default_severity = Severity.WARNING
-    options = WordOptions
-    defaults: Mapping = {"word": "OK"}
-    docs = "docs/rules/test-says-word.md"
-
-    def check(self, ctx, options):
-        text = ctx.segmentation.new_text
-        start = text.find(options["word"])
-        if start >= 0:
-            end = start + len(options["word"])
-            yield Finding(
-                rule=self.id,
-                severity=self.default_severity,
-                message=f"Says {options['word']!r}.",
-                explanation="Say something more.",
-                excerpt=text[start:end],
-                span=Span(start, end),
-            )
-
-
-@pytest.fixture
-def registry() -> Registry:
-    return Registry({SaysWord.id: SaysWord()}, errors=(BROKEN_PLUGIN,))
 
 
 @pytest.fixture

@@ -4,9 +4,10 @@ import pytest
 from marshmallow import ValidationError
 
 from linters import Policy, lint
-from linters.rules.missing_attachment import MAX_CHARS, TriggerMatcher, _matcher, expand
+from linters.phrases import matcher_for
+from linters.triggers import MAX_CHARS, TRIGGER, TriggerMatcher, expand
 
-MATCHER = _matcher(())
+MATCHER = matcher_for("missing-attachment", TRIGGER, factory=TriggerMatcher)
 
 
 def fired(draft: dict, document: dict | None = None):

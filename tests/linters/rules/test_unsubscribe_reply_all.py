@@ -4,9 +4,10 @@ import pytest
 from marshmallow import ValidationError
 
 from linters import Policy, lint
-from linters.rules.unsubscribe_reply_all import _matcher
+from linters.phrases import matcher_for
+from linters.triggers import TRIGGER, TriggerMatcher
 
-MATCHER = _matcher(())
+MATCHER = matcher_for("unsubscribe-reply-all", TRIGGER, factory=TriggerMatcher)
 CROWD = [{"email": f"user{i}@corp.example"} for i in range(5)]
 
 

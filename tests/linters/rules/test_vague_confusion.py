@@ -2,7 +2,6 @@ import pytest
 from marshmallow import ValidationError
 
 from linters import Policy, lint
-from linters.phrases import PhraseMatcher
 
 RULE = "vague-confusion"
 
@@ -121,15 +120,3 @@ def test_bad_options_are_named(options, field):
     with pytest.raises(ValidationError) as err:
         Policy.build({"rules": {RULE: options}})
     assert field in err.value.messages["rules"][RULE]
-
-
-def test_question_marks_flag_of_the_phrase_matcher():
-    lexicon = {"chase": ["any update", "status?"], "filler": ["on this"]}
-    plain = PhraseMatcher(lexicon)
-    questions = PhraseMatcher(lexicon, questions=True)
-    assert plain.match("Any update?") is None  # by default "?" is content
-    assert questions.match("Any update on this??").kinds == {"chase"}
-    assert questions.match("¿Any update?").kinds == {"chase"}
-    assert questions.match("Status?").kinds == {"chase"}
-    assert questions.match("Status.") is None  # the phrase spells its mark
-    assert questions.match("?") is None  # marks alone are no phrase
