@@ -183,6 +183,8 @@ class PhraseMatcher:
                     pass
                 elif self._addressed(text, tokens, token):
                     addressed.add(len(tokens))
+                elif any(c.isdigit() for c in token.text):
+                    return None  # a number is a fact, even beside a smiley
                 else:
                     strangers += 1
                     if strangers > BANTER_WORDS:

@@ -93,7 +93,7 @@ def test_a_short_remark_carried_by_an_emoticon_is_banter(text):
 @pytest.mark.parametrize(
     "text",
     [
-        "Fixed in trunk :-)",  # three words outside every phrase: a status report
+        "Fixed in the nightly build :-)",  # three words outside every phrase: a status report
         "Meeting at 3 :)",  # a number is a fact
         "The server mentioned above works again now :)",
         "unwritten rule",  # no emoticon: not banter
