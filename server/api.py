@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields
 
 from linters import lint
-from linters.schema import DraftSchema, ReportSchema
+from linters.schema import DraftSchema, ReportSchema, load_draft
 from linters.text import segment
 
 from .catalog import describe_registry
+from .eml import eml_to_draft
 from .engine import current_engine
 from .identity import authenticate, resolve_policy
-from .problems import ProblemSchema
+from .problems import ProblemSchema, http_error
 from .request_body import JSONBodyParser
 
 SECURITY = [{"apiKey": []}]
@@ -41,6 +42,9 @@ class BlockSchema(Schema):
 
 
 class SegmentationSchema(Schema):
+    text = fields.String(
+        metadata={"description": "The body as plain text; `blocks` are offsets into it."}
+    )
     new_text = fields.String(metadata={"description": "The author's own text, quotes removed."})
     greeting = fields.String(allow_none=True)
     body = fields.String()
@@ -104,7 +108,8 @@ def lint_draft(draft):
 @v1.doc(security=SECURITY)
 def parse_draft(draft):
     """Show how a draft's body is segmented: new text, greeting, sign-off, signature, quote."""
-    return segment(draft.body, author=draft.sender).as_dict()
+    segmentation = segment(draft.body, author=draft.sender)
+    return {**segmentation.as_dict(), "text": segmentation.text}
 
 
 @v1.route("/rules", methods=["GET"])
@@ -130,3 +135,46 @@ def readyz():
     """Readiness: the rules are loaded and requests can be linted."""
     current_engine()
     return {"status": "ready"}
+
+
+EML_TYPES = ("message/rfc822", "application/octet-stream")
+RAW_MESSAGE = {"schema": {"type": "string", "format": "binary"}}
+
+
+@v1.route("/drafts/from-eml", methods=["POST"])
+@v1.doc(
+    requestBody={
+        "required": True,
+        "description": "The raw message, as an .eml file holds it (RFC 5322, MIME).",
+        "content": dict.fromkeys(EML_TYPES, RAW_MESSAGE),
+    },
+    security=SECURITY,
+)
+@v1.response(200, DraftSchema, description="The message as Draft JSON, ready for /v1/lint.")
+@v1.alt_response(400, schema=ProblemSchema, description="Empty, or not an e-mail message.")
+@v1.alt_response(401, schema=ProblemSchema, description="Missing or unknown API key.")
+@v1.alt_response(413, schema=ProblemSchema, description="Larger than the request size limit.")
+@v1.alt_response(415, schema=ProblemSchema, description="Not sent as message/rfc822.")
+@v1.alt_response(422, schema=ProblemSchema, description="Read, but not as a valid draft.")
+def draft_from_eml():
+    """Turn an .eml file into Draft JSON: recipients, subject, compose type, body, attachments."""
+    if request.mimetype not in EML_TYPES:
+        raise http_error(415, "Send the raw message as message/rfc822.")
+    data = request.get_data(cache=False)
+    if not data.strip():
+        raise http_error(400, "The body is empty; send the raw message.")
+    if not _has_headers(data):
+        raise http_error(400, "This is not an e-mail message: it has no header lines.")
+    try:
+        return load_draft(eml_to_draft(data))
+    except ValidationError as exc:  # eml_to_draft clamps to the schema; this is a safety net
+        raise http_error(422, "The message could not be read as a draft.", exc.messages) from None
+
+
+def _has_headers(data: bytes) -> bool:
+    """True when the message starts with a "Name: value" header line (after an mbox "From ")."""
+    lines = data.lstrip(b"\r\n").split(b"\n", 2)
+    if lines[0].startswith(b"From ") and len(lines) > 1:
+        lines = lines[1:]
+    name, colon, _ = lines[0].partition(b":")
+    return bool(colon) and bool(name) and all(33 <= c <= 126 for c in name)

@@ -8,6 +8,10 @@ Configuration (a dict passed to `create_app`, over these defaults):
 - `DEV_MODE`: no authentication. Only `draftlint serve --dev` sets it, and only on loopback.
 - `API_KEYS`: API key -> organisation; defaults to the JSON object in `$DRAFTLINT_API_KEYS`.
 - `MAX_CONTENT_LENGTH`: larger request bodies get a 413 (default 2 MB).
+- `DATABASE_URL`: where organisations and their policies live; defaults to `$DATABASE_URL`, else
+  a SQLite file in the instance folder. Dev mode migrates it to the newest schema on start.
+- `POLICY_REFRESH_SECONDS`: how often each process rechecks an organisation's published policy
+  version (default 2): a publish reaches every worker within that.
 """
 
 from __future__ import annotations
@@ -26,9 +30,11 @@ from linters.registry import Registry
 
 from .api import probes, v1
 from .catalog import OPENAPI_VERSION
-from .engine import EXTENSION, load_engine
+from .engine import EXTENSION, STORAGE, load_engine, open_storage
 from .pages import pages
 from .problems import ProblemSchema, from_http_exception, problem
+from .store import resolve_url
+from .store.cache import DEFAULT_REFRESH_SECONDS
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("server.access")
@@ -36,6 +42,7 @@ access_log = logging.getLogger("server.access")
 DEFAULTS = {
     "DEV_MODE": False,
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    "POLICY_REFRESH_SECONDS": DEFAULT_REFRESH_SECONDS,
     "API_TITLE": "draftlint",
     "API_VERSION": "v1",
     "OPENAPI_VERSION": OPENAPI_VERSION,
@@ -85,6 +92,12 @@ def _api_keys_from_env() -> dict:
     return keys
 
 
+def default_instance_path() -> str:
+    """The instance folder `create_app` uses (it holds the default SQLite file), for commands
+    that need it without building the whole app."""
+    return Flask(__name__).instance_path
+
+
 def create_app(config: dict | None = None, *, registry: Registry | None = None) -> Flask:
     """Build the app; `registry` replaces the discovered rules (tests use it)."""
     app = Flask(__name__)
@@ -96,6 +109,12 @@ def create_app(config: dict | None = None, *, registry: Registry | None = None) 
         log.warning("No API keys configured: every /v1 request will be refused with 401.")
 
     app.extensions[EXTENSION] = load_engine(registry)
+    app.config["DATABASE_URL"] = resolve_url(app.config.get("DATABASE_URL"), app.instance_path)
+    app.extensions[STORAGE] = open_storage(
+        app.config["DATABASE_URL"],
+        migrate=app.config["DEV_MODE"],
+        refresh_seconds=app.config["POLICY_REFRESH_SECONDS"],
+    )
     api = ProblemApi(app)
     api.register_blueprint(v1)
     api.register_blueprint(probes)

@@ -1,4 +1,5 @@
-"""The `draftlint` command: lint and parse drafts from files, list the rules, run the server.
+"""The `draftlint` command: lint and parse drafts from files, list the rules, run the server,
+migrate the database, bootstrap an admin.
 
 Exit codes, as linters use them: 0 when nothing at warning level or above was found, 1 when
 something was, 2 for usage and input errors (unreadable files, invalid UTF-8, NUL bytes, invalid
@@ -239,6 +240,59 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _database_url(args: argparse.Namespace) -> str:
+    from .app import default_instance_path
+    from .store import resolve_url
+
+    return resolve_url(args.database_url, default_instance_path())
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    """Migrate the database schema: `upgrade` to REV (default: the newest), `downgrade` to REV
+    (default: one step back; `base` empties it)."""
+    from .engine import ensure_sqlite_folder
+    from .store import migrate
+
+    url = _database_url(args)
+    ensure_sqlite_folder(url)
+    if args.action == "upgrade":
+        migrate.upgrade(url, args.revision or "head")
+    else:
+        migrate.downgrade(url, args.revision or "-1")
+    print(f"database at revision {migrate.current_revision(url) or 'base (empty)'}")
+    return 0
+
+
+def cmd_admin_create(args: argparse.Namespace) -> int:
+    """Create the organisation and the admin if they do not exist, and print a one-time sign-in
+    link for the admin: how a fresh install gets its first admin, or an admin a new link."""
+    from . import store
+    from .store import migrate
+
+    url = _database_url(args)
+    if migrate.current_revision(url) != migrate.head_revision():
+        raise InputError("the database schema is not up to date: run `draftlint db upgrade` first")
+    database = store.connect(url)
+    actor = "cli"
+    try:
+        with store.session_factory(database).begin() as session:
+            try:
+                org = store.get_org(session, args.org)
+            except store.NotFound:
+                org = store.create_org(session, args.org, args.name or args.org, actor=actor)
+            admin = store.get_admin(session, org, args.email)
+            if admin is None:
+                admin = store.add_admin(session, org, args.email, args.role, actor=actor)
+            token = store.issue_sign_in_token(session, org, admin.email, actor=actor)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    finally:
+        database.dispose()
+    print(f"{admin.email} is {admin.role} of {org.slug}. One-time sign-in link, valid 24 hours:")
+    print(f"{args.base_url.rstrip('/')}/admin/sign-in/{token}")
+    return 0
+
+
 # --- argument parsing ---------------------------------------------------------------------
 
 
@@ -276,7 +330,43 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser.add_argument("--dev", action="store_true", help="no authentication; loopback only")
     serve_parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (not --dev)")
     serve_parser.set_defaults(handler=cmd_serve)
+
+    db_parser = commands.add_parser("db", help="migrate the database schema")
+    db_parser.add_argument("action", choices=("upgrade", "downgrade"))
+    db_parser.add_argument(
+        "revision",
+        nargs="?",
+        metavar="REV",
+        help="target revision (upgrade: default head; downgrade: default -1, base empties it)",
+    )
+    _add_database_url(db_parser)
+    db_parser.set_defaults(handler=cmd_db)
+
+    admin_parser = commands.add_parser("admin", help="manage admins")
+    admin_commands = admin_parser.add_subparsers(title="admin commands", metavar="COMMAND")
+    create_parser = admin_commands.add_parser(
+        "create",
+        help="create an organisation's admin and print a one-time sign-in link",
+        description="Creates the organisation and the admin unless they exist, then prints a "
+        "sign-in link valid for 24 hours that works once.",
+    )
+    create_parser.add_argument("--org", required=True, help="organisation, e.g. corp.example")
+    create_parser.add_argument("--email", required=True, help="the admin's e-mail address")
+    create_parser.add_argument("--role", choices=("owner", "editor", "viewer"), default="owner")
+    create_parser.add_argument("--name", help="the organisation's display name (default: --org)")
+    create_parser.add_argument(
+        "--base-url", default="http://127.0.0.1:8000", help="public URL of this server"
+    )
+    _add_database_url(create_parser)
+    create_parser.set_defaults(handler=cmd_admin_create)
     return parser
+
+
+def _add_database_url(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database-url",
+        help="SQLAlchemy URL (default: $DATABASE_URL, else the SQLite file in the instance folder)",
+    )
 
 
 def _add_batch_and_format(parser: argparse.ArgumentParser) -> None:

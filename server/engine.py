@@ -1,20 +1,27 @@
-"""What the app loads once at start: the rule registry and the default policy built from it."""
+"""What the app loads once at start: the rule registry and the default policy built from it, and
+the database connection with the published-policy cache."""
 
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 
 from flask import current_app
+from sqlalchemy import Engine as Database
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 
 from linters import Policy, lint
 from linters.registry import Registry, default_registry
 
 from .problems import http_error
+from .store import PolicyCache, connect, session_factory, upgrade
 
 log = logging.getLogger(__name__)
 
 EXTENSION = "draftlint"
+STORAGE = "draftlint.storage"
 
 
 @dataclass(frozen=True)
@@ -44,3 +51,38 @@ def current_engine() -> Engine:
     if engine is None:
         raise http_error(503, "The lint rules failed to load; see the server log.")
     return engine
+
+
+@dataclass(frozen=True)
+class Storage:
+    database: Database
+    sessions: sessionmaker[Session]
+    policies: PolicyCache
+
+
+def open_storage(url: str, *, migrate: bool, refresh_seconds: float) -> Storage:
+    """Connect (lazily: nothing is opened until the first query) and, if `migrate`, bring the
+    schema to the newest revision first, as dev mode does; production runs `draftlint db upgrade`.
+    """
+    database = connect(url)
+    if migrate:
+        try:
+            ensure_sqlite_folder(url)
+            upgrade(database)
+        except Exception:  # fail open: linting works without a database, under the defaults
+            log.exception("Could not migrate the database; linting under the default policy.")
+        # No pooled connection may outlive this call: a forked worker must not share it.
+        database.dispose()
+    sessions = session_factory(database)
+    return Storage(database, sessions, PolicyCache(sessions, refresh_seconds=refresh_seconds))
+
+
+def ensure_sqlite_folder(url: str) -> None:
+    """SQLite creates the file, not the folder it goes in (the app's instance folder)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
+
+
+def current_storage() -> Storage:
+    return current_app.extensions[STORAGE]

@@ -1,9 +1,10 @@
 """Who is calling, and which policy applies to them.
 
 This is the seam where authentication lives. Today it knows two kinds of caller: anyone, in dev
-mode, and scripts holding an API key (`Authorization: Bearer <key>`, keys configured in
-`API_KEYS` as key -> organisation). Entra ID tokens (Outlook) and Google ID tokens (Gmail) will be
-further ways to produce an `Identity` here; nothing past this module needs to change for them.
+mode (organisation `local`), and scripts holding an API key (`Authorization: Bearer <key>`, keys
+configured in `API_KEYS` as key -> organisation). Entra ID tokens (Outlook) and Google ID tokens
+(Gmail) will be further ways to produce an `Identity` here; nothing past this module needs to
+change for them.
 """
 
 from __future__ import annotations
@@ -18,14 +19,17 @@ from werkzeug.exceptions import Unauthorized
 
 from linters import Policy
 
+from .engine import current_storage
+
 
 @dataclass(frozen=True, slots=True)
 class Identity:
-    org: str | None  # None only in dev mode
+    org: str  # the organisation's slug, e.g. "corp.example"
     method: str  # "dev" | "api-key"
 
 
-DEV = Identity(org=None, method="dev")
+DEV_ORG = "local"
+DEV = Identity(org=DEV_ORG, method="dev")
 
 
 def authenticate(request: Request, *, dev_mode: bool, api_keys: Mapping[str, str]) -> Identity:
@@ -57,9 +61,6 @@ def _unauthorized(detail: str) -> Unauthorized:
 
 
 def resolve_policy(identity: Identity, default: Policy) -> Policy:
-    """The policy to lint under for this caller.
-
-    Per-organisation policies are not stored yet, so every caller gets the built-in defaults;
-    when they are, this looks up `identity.org`'s published version.
-    """
-    return default
+    """The policy to lint under for this caller: their organisation's published version, or
+    `default` while it has none. Cached per process and rechecked every few seconds."""
+    return current_storage().policies.policy_for(identity.org, default)

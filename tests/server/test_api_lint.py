@@ -35,7 +35,16 @@ def test_parse_returns_the_segmentation(client, sample):
 
     assert response.status_code == 200
     parts = response.get_json()
-    assert set(parts) == {"new_text", "greeting", "body", "signoff", "signature", "quote", "blocks"}
+    assert set(parts) == {
+        "text",  # what the blocks' offsets point into
+        "new_text",
+        "greeting",
+        "body",
+        "signoff",
+        "signature",
+        "quote",
+        "blocks",
+    }
     assert parts["new_text"].startswith("OK with me")
     assert all(set(block) == {"kind", "start", "end"} for block in parts["blocks"])
 

@@ -1,0 +1,141 @@
+"""Persistence: organisations, admins, versioned policies, the audit log, counters, sign-in links.
+
+SQLAlchemy 2 over a SQLite file (the default: nothing to install) or PostgreSQL (`DATABASE_URL`),
+schema by Alembic migrations (`migrate.upgrade` / `migrate.downgrade`, `draftlint db ...`).
+Never any mail: no draft text, subject or recipient reaches a table.
+
+The API is plain functions taking a `Session`; the caller owns the transaction
+(`with sessions.begin() as session: ...`), so a change and its audit entry commit together or
+not at all. Functions that change state take `actor` (who, for the audit log) and write one
+`AuditEntry` each. After any exception, roll back (leaving the `begin()` block does).
+Exceptions: `StaleWrite` (HTTP 412), `NotFound` (404), `AlreadyExists` (409), and marshmallow's
+`ValidationError` from `Policy.build`, raised as is: its messages name each bad field (422).
+
+Organisations (`orgs`):
+    create_org(session, slug, name, *, actor) -> Organisation       # with an empty draft
+    get_org(session, slug) -> Organisation                           # NotFound
+    add_alias(session, org, kind, value, *, actor) -> OrgAlias  # entra-tenant | google-domain
+    org_for_alias(session, kind, value) -> Organisation | None
+    add_admin(session, org, email, role, *, actor) -> Admin     # owner | editor | viewer
+    get_admin(session, org, email) -> Admin | None
+    list_admins(session, org) -> list[Admin]
+    issue_sign_in_token(session, org, email, *, actor, lifetime=24h) -> str   # only copy
+    redeem_sign_in_token(session, token) -> Admin                    # once; NotFound otherwise
+
+Policies (`policies`); ETags are strong validators like '"draft-7"':
+    get_draft(session, org) -> PolicyDraft                           # .document, .etag
+    save_draft(session, org, document, *, if_match, actor, registry=None) -> PolicyDraft
+    import_draft_yaml(session, org, text, *, if_match, actor, registry=None) -> PolicyDraft
+    export_draft_yaml(session, org) -> str                           # the CLI's --policy format
+    draft_policy(session, org, registry=None) -> Policy              # for previews
+    publish(session, org, *, if_match, actor, comment="", registry=None) -> PolicyVersion
+    rollback(session, org, number, *, if_match, actor, comment="", registry=None) -> PolicyVersion
+    list_versions(session, org) -> list[PolicyVersion]               # newest first
+    get_version(session, org, number) -> PolicyVersion               # NotFound
+    current_version(session, org) -> PolicyVersion | None
+    diff_versions(session, org, before, after) -> list[Change]       # {path, before, after}
+    diff_documents(before, after) -> list[Change]                    # e.g. draft vs published
+
+Audit log (`audit`):
+    list_entries(session, org, *, limit=100, before_id=None) -> list[AuditEntry]  # newest first
+
+Statistics (`stats`):
+    record_events(session, org, [(day, rule, severity, outcome, count), ...])  # upsert-increment
+    counts_per_rule_per_day(session, org, start, end, outcome="shown") -> [(day, rule, count)]
+    counts_per_outcome(session, org, start, end, rule=None) -> {outcome: count}
+
+The lint path reads published policies through `PolicyCache` (cache.py), never these functions.
+
+Every function scopes its queries to the `org` it is given; the HTTP layer must only ever pass
+the signed-in admin's own organisation (tests/store/test_isolation.py checks the store side).
+"""
+
+from .audit import list_entries
+from .cache import PolicyCache
+from .database import connect, resolve_url, session_factory
+from .diff import Change, diff_documents
+from .errors import AlreadyExists, NotFound, StaleWrite
+from .migrate import downgrade, upgrade
+from .models import (
+    Admin,
+    AliasKind,
+    AuditEntry,
+    OrgAlias,
+    Organisation,
+    Outcome,
+    PolicyDraft,
+    PolicyVersion,
+    Role,
+)
+from .orgs import (
+    add_admin,
+    add_alias,
+    create_org,
+    get_admin,
+    get_org,
+    issue_sign_in_token,
+    list_admins,
+    org_for_alias,
+    redeem_sign_in_token,
+)
+from .policies import (
+    current_version,
+    diff_versions,
+    draft_policy,
+    export_draft_yaml,
+    get_draft,
+    get_version,
+    import_draft_yaml,
+    list_versions,
+    publish,
+    rollback,
+    save_draft,
+)
+from .stats import counts_per_outcome, counts_per_rule_per_day, record_events
+
+__all__ = [
+    "Admin",
+    "AliasKind",
+    "AlreadyExists",
+    "AuditEntry",
+    "Change",
+    "NotFound",
+    "OrgAlias",
+    "Organisation",
+    "Outcome",
+    "PolicyCache",
+    "PolicyDraft",
+    "PolicyVersion",
+    "Role",
+    "StaleWrite",
+    "add_admin",
+    "add_alias",
+    "connect",
+    "counts_per_outcome",
+    "counts_per_rule_per_day",
+    "create_org",
+    "current_version",
+    "diff_documents",
+    "diff_versions",
+    "downgrade",
+    "draft_policy",
+    "export_draft_yaml",
+    "get_admin",
+    "get_draft",
+    "get_org",
+    "get_version",
+    "import_draft_yaml",
+    "issue_sign_in_token",
+    "list_admins",
+    "list_entries",
+    "list_versions",
+    "org_for_alias",
+    "publish",
+    "record_events",
+    "redeem_sign_in_token",
+    "resolve_url",
+    "rollback",
+    "save_draft",
+    "session_factory",
+    "upgrade",
+]
