@@ -29,7 +29,7 @@ format: $(STAMP)
 
 # tests/browser drive Debian's Chromium through Playwright; install it when it is missing.
 chromium:
-	command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium)
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium)
 
 test: lint chromium
 	$(BIN)/pytest
