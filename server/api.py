@@ -7,17 +7,21 @@ that has no schema in the core.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from flask import current_app, g, request
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from linters import lint
+from linters import Severity, lint
 from linters.schema import DraftSchema, ReportSchema, load_draft
 from linters.text import segment
 
+from . import store
+from .admin.session import ensure_dev_org
 from .catalog import describe_registry
 from .eml import eml_to_draft
-from .engine import current_engine
+from .engine import current_engine, current_storage
 from .identity import authenticate, resolve_policy
 from .problems import ProblemSchema, http_error
 from .request_body import JSONBodyParser
@@ -178,3 +182,73 @@ def _has_headers(data: bytes) -> bool:
         lines = lines[1:]
     name, colon, _ = lines[0].partition(b":")
     return bool(colon) and bool(name) and all(33 <= c <= 126 for c in name)
+
+
+# --- outcome events -------------------------------------------------------------------------
+
+MAX_EVENTS = 500  # per request
+MAX_EVENT_COUNT = 10_000  # per event
+EVENT_PAST_DAYS = 7  # how late a client may report a day
+REPORTED_SEVERITIES = [s.value for s in Severity if s is not Severity.OFF]
+
+
+class EventSchema(Schema):
+    rule = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    severity = fields.String(required=True, validate=validate.OneOf(REPORTED_SEVERITIES))
+    outcome = fields.String(
+        required=True, validate=validate.OneOf([o.value for o in store.Outcome])
+    )
+    count = fields.Integer(
+        load_default=1, strict=True, validate=validate.Range(min=1, max=MAX_EVENT_COUNT)
+    )
+    day = fields.Date(metadata={"description": "UTC day it happened (default: today)."})
+
+    @validates("rule")
+    def _known_rule(self, value: str, **_):
+        if value not in current_engine().registry:
+            raise ValidationError("Unknown rule id.")
+
+    @validates("day")
+    def _recent(self, value, **_):
+        today = datetime.now(UTC).date()
+        if not today - timedelta(days=EVENT_PAST_DAYS) <= value <= today + timedelta(days=1):
+            raise ValidationError(f"Must be within the last {EVENT_PAST_DAYS} days.")
+
+
+class EventsSchema(Schema):
+    events = fields.List(
+        fields.Nested(EventSchema),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_EVENTS),
+    )
+
+
+class EventsRecordedSchema(Schema):
+    recorded = fields.Integer(metadata={"description": "How many events were counted."})
+
+
+@v1.route("/events", methods=["POST"])
+@v1.arguments(EventsSchema, description="What people did after findings, as counts.")
+@v1.response(200, EventsRecordedSchema)
+@v1.alt_response(401, schema=ProblemSchema, description="Missing or unknown API key.")
+@v1.alt_response(404, schema=ProblemSchema, description="The organisation is not set up.")
+@v1.doc(security=SECURITY)
+def record_events(body):
+    """Report outcomes (shown, changed_recipients, edited, sent_anyway, dismissed) as counts.
+
+    Only counts are kept: rule, severity, outcome and day; never anything of the draft.
+    """
+    today = datetime.now(UTC).date()
+    events = [
+        (e.get("day") or today, e["rule"], e["severity"], e["outcome"], e["count"])
+        for e in body["events"]
+    ]
+    if g.identity.method == "dev":
+        ensure_dev_org()
+    with current_storage().sessions.begin() as db:
+        try:
+            org = store.get_org(db, g.identity.org)
+        except store.NotFound:
+            raise http_error(404, "Your organisation is not set up on this server.") from None
+        store.record_events(db, org, events)
+    return {"recorded": len(events)}

@@ -10,6 +10,10 @@ Configuration (a dict passed to `create_app`, over these defaults):
 - `MAX_CONTENT_LENGTH`: larger request bodies get a 413 (default 2 MB).
 - `DATABASE_URL`: where organisations and their policies live; defaults to `$DATABASE_URL`, else
   a SQLite file in the instance folder. Dev mode migrates it to the newest schema on start.
+- `SECRET_KEY`: signs admin session cookies; defaults to `$DRAFTLINT_SECRET_KEY`, random in dev
+  mode and tests. Without one in production the admin side answers 503 and linting carries on.
+- Admin sign-in (`ENTRA_*`, `GOOGLE_*`, `OIDC_CA_BUNDLE`, `PUBLIC_BASE_URL`): see
+  server/admin/sign_in.py.
 - `POLICY_REFRESH_SECONDS`: how often each process rechecks an organisation's published policy
   version (default 2): a publish reaches every worker within that.
 """
@@ -28,6 +32,10 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from linters.registry import Registry
 
+from .admin import session as admin_session
+from .admin.api import admin_api
+from .admin.pages import admin_pages
+from .admin.sign_in import admin_auth
 from .api import probes, v1
 from .catalog import OPENAPI_VERSION
 from .engine import EXTENSION, STORAGE, load_engine, open_storage
@@ -51,7 +59,10 @@ DEFAULTS = {
     "API_SPEC_OPTIONS": {
         "info": {"description": "Lints e-mail drafts against low-effort mail."},
         "components": {
-            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "apiKey": {"type": "http", "scheme": "bearer"},
+                "adminSession": {"type": "apiKey", "in": "cookie", "name": "draftlint_session"},
+            },
         },
     },
 }
@@ -115,10 +126,14 @@ def create_app(config: dict | None = None, *, registry: Registry | None = None) 
         migrate=app.config["DEV_MODE"],
         refresh_seconds=app.config["POLICY_REFRESH_SECONDS"],
     )
+    admin_session.init_app(app)
     api = ProblemApi(app)
     api.register_blueprint(v1)
     api.register_blueprint(probes)
+    api.register_blueprint(admin_api)
     app.register_blueprint(pages)
+    app.register_blueprint(admin_auth)
+    app.register_blueprint(admin_pages)
 
     @app.before_request
     def _start_timer():

@@ -1,0 +1,280 @@
+"""Admin sessions: who is signed in, for how long, and the CSRF token of their session.
+
+The session is Flask's signed cookie. It holds only the organisation slug, the e-mail address,
+the role, the CSRF token, a random session id and when it was issued: never anything of a draft.
+A session expires 8 hours after sign-in, whatever the browser does with the cookie.
+
+- `current_admin()` is the signed-in admin, or None. In dev mode (`DEV_MODE`, which
+  `draftlint serve --dev` sets only on loopback) and for a request from loopback, an owner of
+  the organisation "local" is signed in without any sign-in; the organisation and its admin
+  `admin@local` are created in the store on first use, so the console works out of the box.
+- `sign_in(user)` starts a new session (everything in the old one is dropped, so a session id
+  planted before sign-in is worth nothing after it) with a new CSRF token; `sign_out()` ends it.
+- `require_admin(min_role)` guards a view. Not signed in: HTML pages redirect to
+  /admin/sign-in?next=<path>, the JSON API under /v1/admin answers 401 problem JSON. Signed in
+  with too low a role: 403 (a page, or problem JSON).
+- `init_app(app)` sets the cookie up (Secure except in dev mode, HttpOnly, SameSite=Lax), picks
+  the secret key (`SECRET_KEY` or `$DRAFTLINT_SECRET_KEY`; a random one in dev mode and tests;
+  in production without one the admin side answers 503 while linting carries on), registers
+  `csrf_token()` as a Jinja global and checks the CSRF token of every POST/PUT/PATCH/DELETE to
+  /admin/* and /v1/admin/* by a signed-in admin (form field `csrf_token` or header
+  `X-CSRF-Token`); a request with no admin gets its 401 or redirect from `require_admin`.
+
+Every admin route takes the organisation from `current_admin()`, never from the URL or the body.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import ipaddress
+import logging
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from flask import Flask, current_app, redirect, render_template, request, session
+
+from ..engine import current_storage
+from ..pages import CONTENT_SECURITY_POLICY
+from ..problems import problem
+from ..store import AlreadyExists, Role, add_admin, create_org, get_admin, get_org
+from ..store.errors import NotFound
+
+log = logging.getLogger(__name__)
+
+SESSION_LIFETIME = timedelta(hours=8)
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+ADMIN_PREFIXES = ("/admin/", "/v1/admin/")
+API_PREFIX = "/v1/admin"
+SIGN_IN_PATH = "/admin/sign-in"
+
+DEV_ORG = "local"
+DEV_EMAIL = "admin@local"
+_DEV_READY = "draftlint.admin.dev-ready"
+_DISABLED = "draftlint.admin.disabled"
+SESSION_COOKIE = "draftlint_session"
+
+# Session keys. `admin` is {"org", "email", "role", "iat"}.
+_ADMIN = "admin"
+_CSRF = "csrf"
+_SID = "sid"
+
+_now = time.time  # the clock sessions are timed by (tests move it)
+
+RANK = {Role.VIEWER: 1, Role.EDITOR: 2, Role.OWNER: 3}
+
+
+@dataclass(frozen=True, slots=True)
+class AdminUser:
+    org: str  # organisation slug, e.g. "corp.example"
+    email: str
+    role: Role  # owner > editor > viewer
+
+    def can(self, role: Role) -> bool:
+        """Whether this admin's role is at least `role`."""
+        return RANK[self.role] >= RANK[Role(role)]
+
+
+def current_admin() -> AdminUser | None:
+    """The signed-in admin of this request, or None."""
+    user = _session_admin()
+    if user is not None:
+        return user
+    if _dev_mode_here():
+        ensure_dev_org()
+        return AdminUser(org=DEV_ORG, email=DEV_EMAIL, role=Role.OWNER)
+    return None
+
+
+def sign_in(user: AdminUser) -> None:
+    """Start a fresh session for `user`: nothing of the previous session survives."""
+    session.clear()
+    session.permanent = True
+    session[_SID] = secrets.token_urlsafe(16)
+    session[_CSRF] = secrets.token_urlsafe(32)
+    session[_ADMIN] = {
+        "org": user.org,
+        "email": user.email,
+        "role": Role(user.role).value,
+        "iat": int(_now()),
+    }
+
+
+def sign_out() -> None:
+    session.clear()
+
+
+def session_id() -> str | None:
+    """The random id of the current session (new at every sign-in); for tests and logs."""
+    return session.get(_SID)
+
+
+def csrf_token() -> str:
+    """This session's CSRF token, made on first use (also before sign-in, for the sign-in form)."""
+    token = session.get(_CSRF)
+    if not token:
+        token = secrets.token_urlsafe(32)
+        session[_CSRF] = token
+    return token
+
+
+def require_admin(min_role: Role = Role.VIEWER):
+    """Decorator: the view runs only for a signed-in admin whose role is at least `min_role`."""
+    min_role = Role(min_role)
+
+    def decorate(view):
+        @functools.wraps(view)
+        def guarded(*args, **kwargs):
+            user = current_admin()
+            if user is None:
+                if _is_api_request():
+                    return problem(401, "Sign in as an admin first.")
+                return redirect(f"{SIGN_IN_PATH}?{urlencode({'next': _next_target()})}")
+            if not user.can(min_role):
+                detail = f"This needs the {min_role.value} role; you are {user.role.value}."
+                return forbidden(detail)
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+def forbidden(detail: str):
+    """A 403: problem JSON for the API, a page for the console."""
+    if _is_api_request():
+        return problem(403, detail)
+    return _page("admin/forbidden.html", 403, detail=detail)
+
+
+def init_app(app: Flask) -> None:
+    dev_mode = bool(app.config.get("DEV_MODE"))
+    key = _secret_key(app)
+    if key is None:
+        # Fail open: the lint API must keep working, so the process starts, but no admin session
+        # can be signed (or forged) without a key: the admin side answers 503 until one is set.
+        log.error("No DRAFTLINT_SECRET_KEY: the admin console and /v1/admin are disabled.")
+        app.extensions[_DISABLED] = True
+        app.before_request(_refuse_while_disabled)
+    else:
+        app.config["SECRET_KEY"] = key
+    app.config["SESSION_COOKIE_NAME"] = SESSION_COOKIE
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    # Browsers accept Secure cookies from http://127.0.0.1 and http://localhost, but not every
+    # client does; dev mode is loopback-only, so it can do without.
+    app.config["SESSION_COOKIE_SECURE"] = not dev_mode
+    app.config["PERMANENT_SESSION_LIFETIME"] = SESSION_LIFETIME
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["current_admin"] = current_admin
+    app.before_request(_check_csrf)
+
+
+def _secret_key(app: Flask) -> str | bytes | None:
+    key = app.config.get("SECRET_KEY") or os.environ.get("DRAFTLINT_SECRET_KEY")
+    if key:
+        return key
+    if app.config.get("DEV_MODE") or app.config.get("TESTING"):
+        return secrets.token_bytes(32)  # sessions end with the process; that is fine here
+    return None
+
+
+def _refuse_while_disabled():
+    if not _is_admin_path(request.path):
+        return None
+    detail = (
+        "The admin console is disabled: the operator must set DRAFTLINT_SECRET_KEY (a long "
+        "random string, the same on every replica)."
+    )
+    if _is_api_request():
+        return problem(503, detail)
+    return _page("admin/forbidden.html", 503, detail=detail)
+
+
+def _is_admin_path(path: str) -> bool:
+    return path.startswith(ADMIN_PREFIXES) or path in ("/admin", API_PREFIX)
+
+
+def _check_csrf():
+    if request.method not in UNSAFE_METHODS:
+        return None
+    if not _is_admin_path(request.path):
+        return None
+    if current_admin() is None:
+        return None  # nobody to act for: the view answers 401 or redirects to sign-in
+    expected = session.get(_CSRF)
+    given = request.headers.get(CSRF_HEADER)
+    if given is None and request.mimetype in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        given = request.form.get(CSRF_FIELD)
+    if expected and given and hmac.compare_digest(given.encode(), expected.encode()):
+        return None
+    detail = "The CSRF token is missing or wrong. Reload the page and try again."
+    if _is_api_request():
+        return problem(403, detail)
+    return _page("admin/forbidden.html", 403, detail=detail)
+
+
+def _session_admin() -> AdminUser | None:
+    data = session.get(_ADMIN)
+    if not isinstance(data, dict):
+        return None
+    try:
+        issued = int(data["iat"])
+        user = AdminUser(org=str(data["org"]), email=str(data["email"]), role=Role(data["role"]))
+    except (KeyError, TypeError, ValueError):
+        session.pop(_ADMIN, None)
+        return None
+    now = _now()
+    if now - issued > SESSION_LIFETIME.total_seconds() or issued > now + 60:
+        session.pop(_ADMIN, None)
+        return None
+    return user
+
+
+def _dev_mode_here() -> bool:
+    if not current_app.config.get("DEV_MODE"):
+        return False
+    try:
+        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
+
+
+def ensure_dev_org() -> None:
+    """Create the dev-mode organisation "local" and its owner admin@local, once per app."""
+    if current_app.extensions.get(_DEV_READY):
+        return
+    try:
+        with current_storage().sessions.begin() as db:
+            try:
+                org = get_org(db, DEV_ORG)
+            except NotFound:
+                org = create_org(db, DEV_ORG, "Local (dev mode)", actor="dev-mode")
+            if get_admin(db, org, DEV_EMAIL) is None:
+                add_admin(db, org, DEV_EMAIL, Role.OWNER, actor="dev-mode")
+    except AlreadyExists:  # another worker made it at the same moment
+        pass
+    current_app.extensions[_DEV_READY] = True
+
+
+def _page(template: str, status: int, **context):
+    html = render_template(template, user=current_admin(), **context)
+    return html, status, {"Content-Security-Policy": CONTENT_SECURITY_POLICY}
+
+
+def _is_api_request() -> bool:
+    return request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")
+
+
+def _next_target() -> str:
+    path = request.full_path if request.query_string else request.path
+    return path.rstrip("?")
