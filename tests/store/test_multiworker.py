@@ -37,9 +37,9 @@ def gunicorn(database_url, database, make_org, tmp_path):
         "DATABASE_URL": database_url,
         "DRAFTLINT_API_KEYS": json.dumps({API_KEY: "x.example"}),
     }
+    command = ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
     server = subprocess.Popen(
-        [sys.executable, "-c", "from server.cli import main; main()", "serve"]
-        + ["--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+        [sys.executable, "-c", "from server.cli import main; main()", *command],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
