@@ -177,15 +177,15 @@ class PhraseMatcher:
             if token.kind == "other" or (token.kind == QUESTION and not self.questions):
                 return None
             if token.kind == "word" and token.text not in self._vocabulary:
+                if self._addressed(text, tokens, token):  # decided by position alone: cheap
+                    addressed.add(len(tokens))
+                    tokens.append(token)
+                    continue
                 if known_names is None:
                     known_names = names()
-                if token.text in known_names:
-                    pass
-                elif self._addressed(text, tokens, token):
-                    addressed.add(len(tokens))
-                elif any(c.isdigit() for c in token.text):
-                    return None  # a number is a fact, even beside a smiley
-                else:
+                if token.text not in known_names:
+                    if any(c.isdigit() for c in token.text):
+                        return None  # a number is a fact, even beside a smiley
                     strangers += 1
                     if strangers > BANTER_WORDS:
                         return None
