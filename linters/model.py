@@ -51,15 +51,20 @@ class Severity(StrEnum):
 _SEVERITY_RANK = {Severity.OFF: 0, Severity.HINT: 1, Severity.WARNING: 2, Severity.BLOCK: 3}
 
 
+def mailbox_key(email: str) -> str:
+    """What makes two addresses the same mailbox."""
+    return email.strip().lower()
+
+
 @dataclass(frozen=True, slots=True)
 class Address:
     email: str
     name: str | None = None
+    # Computed once: audience counting and reply-all checks compare keys many times per lint.
+    key: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def key(self) -> str:
-        """What makes two addresses the same mailbox."""
-        return self.email.strip().lower()
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", mailbox_key(self.email))
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +73,10 @@ class Recipient:
     name: str | None = None
     type: RecipientType = RecipientType.USER
     member_count: int | None = None
+    key: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def key(self) -> str:
-        return self.email.strip().lower()
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", mailbox_key(self.email))
 
 
 @dataclass(frozen=True, slots=True)
