@@ -106,6 +106,16 @@ def tokenise(text: str, limit: int | None = None) -> list[Token]:
     return list(islice(iter_tokens(text), limit))
 
 
+MATCH_TOKENS = 64  # more than any matcher reads: max_tokens + 1
+
+
+@lru_cache(maxsize=32)
+def leading_tokens(text: str) -> tuple[Token, ...]:
+    """The first MATCH_TOKENS tokens of a text, made once: several rules match the same body
+    text in one lint, and tokenising is most of what matching costs."""
+    return tuple(islice(iter_tokens(text), MATCH_TOKENS))
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     """A text covered end to end: the kinds of phrases it used and where the first one starts."""
@@ -130,6 +140,8 @@ class PhraseMatcher:
         *,
         questions: bool = False,
     ):
+        if max_tokens >= MATCH_TOKENS:
+            raise ValueError(f"max_tokens must be below {MATCH_TOKENS}")
         self.max_tokens = max_tokens
         self.questions = questions
         self._walkable = ("word", QUESTION) if questions else ("word",)
@@ -171,7 +183,7 @@ class PhraseMatcher:
         known_names: frozenset[str] | None = None
         addressed: set[int] = set()
         strangers = 0
-        for token in iter_tokens(text):
+        for token in leading_tokens(text):
             if len(tokens) == self.max_tokens:
                 return None
             if token.kind == "other" or (token.kind == QUESTION and not self.questions):

@@ -1,5 +1,5 @@
 """The `draftlint` command: lint and parse drafts from files, list the rules, run the server,
-migrate the database, bootstrap an admin.
+migrate the database, bootstrap an admin, map identity-provider names to an organisation.
 
 Exit codes, as linters use them: 0 when nothing at warning level or above was found, 1 when
 something was, 2 for usage and input errors (unreadable files, invalid UTF-8, NUL bytes, invalid
@@ -12,6 +12,7 @@ import argparse
 import ipaddress
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -263,9 +264,14 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_admin_create(args: argparse.Namespace) -> int:
-    """Create the organisation and the admin if they do not exist, and print a one-time sign-in
-    link for the admin: how a fresh install gets its first admin, or an admin a new link."""
+ENTRA_TENANT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+
+
+@contextmanager
+def _store_session(args: argparse.Namespace):
+    """A transaction on the migrated database: committed when the block ends, rolled back (so
+    nothing of a failed command stays) when it raises."""
     from . import store
     from .store import migrate
 
@@ -273,23 +279,100 @@ def cmd_admin_create(args: argparse.Namespace) -> int:
     if migrate.current_revision(url) != migrate.head_revision():
         raise InputError("the database schema is not up to date: run `draftlint db upgrade` first")
     database = store.connect(url)
-    actor = "cli"
     try:
         with store.session_factory(database).begin() as session:
-            try:
-                org = store.get_org(session, args.org)
-            except store.NotFound:
-                org = store.create_org(session, args.org, args.name or args.org, actor=actor)
-            admin = store.get_admin(session, org, args.email)
-            if admin is None:
-                admin = store.add_admin(session, org, args.email, args.role, actor=actor)
-            token = store.issue_sign_in_token(session, org, admin.email, actor=actor)
-    except ValueError as exc:
+            yield session
+    except (ValueError, store.AlreadyExists) as exc:
         raise InputError(str(exc)) from None
     finally:
         database.dispose()
-    print(f"{admin.email} is {admin.role} of {org.slug}. One-time sign-in link, valid 24 hours:")
+
+
+def _requested_aliases(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """The (kind, value) pairs of --entra-tenant and --google-domain, checked and normalised."""
+    aliases = []
+    for tenant in args.entra_tenant or ():
+        value = tenant.strip().lower()
+        if not ENTRA_TENANT_ID.fullmatch(value):
+            raise InputError(
+                f"--entra-tenant {tenant!r}: give the tenant ID, a GUID like "
+                "7f6b1c2a-0000-4000-8000-00000000c0de (Entra admin center > Overview), "
+                "not a domain name"
+            )
+        aliases.append(("entra-tenant", value))
+    for domain in args.google_domain or ():
+        value = domain.strip().lower()
+        if not DOMAIN.fullmatch(value):
+            raise InputError(
+                f"--google-domain {domain!r}: give the Google Workspace domain, like corp.example"
+            )
+        aliases.append(("google-domain", value))
+    return aliases
+
+
+def _add_aliases(session, org, aliases: list[tuple[str, str]], actor: str) -> list[str]:
+    """Map each alias to `org`; one already mapped to it is left alone, one that belongs to
+    another organisation is an error. Returns what happened, as lines to print."""
+    from . import store
+
+    done = []
+    for kind, value in aliases:
+        owner = store.org_for_alias(session, kind, value)
+        if owner is not None and owner.id != org.id:
+            raise InputError(
+                f"{kind} {value!r} already belongs to organisation {owner.slug!r}; "
+                "a tenant or domain maps to one organisation only"
+            )
+        if owner is None:
+            store.add_alias(session, org, kind, value, actor=actor)
+            done.append(f"Mapped {kind} {value} to {org.slug}.")
+        else:
+            done.append(f"{kind} {value} was already mapped to {org.slug}.")
+    return done
+
+
+def cmd_admin_create(args: argparse.Namespace) -> int:
+    """Create the organisation and the admin if they do not exist, map the given Entra tenant
+    and Google domain to the organisation, and print a one-time sign-in link for the admin: how
+    a fresh install gets its first admin, or an admin a new link."""
+    from . import store
+
+    aliases = _requested_aliases(args)
+    actor = "cli"
+    with _store_session(args) as session:
+        try:
+            org = store.get_org(session, args.org)
+        except store.NotFound:
+            org = store.create_org(session, args.org, args.name or args.org, actor=actor)
+        added = _add_aliases(session, org, aliases, actor)
+        admin = store.get_admin(session, org, args.email)
+        if admin is None:
+            admin = store.add_admin(session, org, args.email, args.role, actor=actor)
+        token = store.issue_sign_in_token(session, org, admin.email, actor=actor)
+        email, role, slug = admin.email, admin.role, org.slug
+    for line in added:
+        print(line)
+    print(f"{email} is {role} of {slug}. One-time sign-in link, valid 24 hours:")
     print(f"{args.base_url.rstrip('/')}/admin/sign-in/{token}")
+    return 0
+
+
+def cmd_org_alias(args: argparse.Namespace) -> int:
+    """Map an Entra tenant or a Google Workspace domain to an existing organisation, so its
+    people can sign in with Microsoft or Google."""
+    from . import store
+
+    aliases = _requested_aliases(args)
+    with _store_session(args) as session:
+        try:
+            org = store.get_org(session, args.org)
+        except store.NotFound:
+            raise InputError(
+                f"no organisation {args.org!r}: create it with `draftlint admin create`"
+            ) from None
+        done = _add_aliases(session, org, aliases, "cli")
+    for line in done:
+        print(line)
     return 0
 
 
@@ -357,8 +440,46 @@ def build_parser() -> argparse.ArgumentParser:
     create_parser.add_argument(
         "--base-url", default="http://127.0.0.1:8000", help="public URL of this server"
     )
+    create_parser.add_argument(
+        "--entra-tenant",
+        action="append",
+        metavar="TENANT_ID",
+        help="a Microsoft Entra tenant ID whose people sign in to this organisation (repeatable)",
+    )
+    create_parser.add_argument(
+        "--google-domain",
+        action="append",
+        metavar="DOMAIN",
+        help="a Google Workspace domain whose people sign in to this organisation (repeatable)",
+    )
     _add_database_url(create_parser)
     create_parser.set_defaults(handler=cmd_admin_create)
+
+    org_parser = commands.add_parser("org", help="manage organisations")
+    org_commands = org_parser.add_subparsers(title="org commands", metavar="COMMAND")
+    alias_parser = org_commands.add_parser(
+        "alias",
+        help="map an Entra tenant or a Google Workspace domain to an organisation",
+        description="Maps one identity-provider name to an existing organisation: its people "
+        "can then sign in with Microsoft or Google (if they are admins, or have an app role). "
+        "A tenant or domain belongs to one organisation.",
+    )
+    alias_parser.add_argument("--org", required=True, help="organisation, e.g. corp.example")
+    which = alias_parser.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--entra-tenant",
+        action="append",
+        metavar="TENANT_ID",
+        help="a Microsoft Entra tenant ID (a GUID)",
+    )
+    which.add_argument(
+        "--google-domain",
+        action="append",
+        metavar="DOMAIN",
+        help="a Google Workspace domain, e.g. corp.example",
+    )
+    _add_database_url(alias_parser)
+    alias_parser.set_defaults(handler=cmd_org_alias)
     return parser
 
 

@@ -371,7 +371,10 @@ def _verify_google_token(token: str, nonce: str) -> dict:
         certs_url=_config("GOOGLE_CERTS_URL", GOOGLE_DEFAULTS),
         clock_skew_in_seconds=CLOCK_SKEW,
     )
-    if claims.get("iss") not in tuple(_config("GOOGLE_ISSUERS", GOOGLE_DEFAULTS)):
+    issuers = _config("GOOGLE_ISSUERS", GOOGLE_DEFAULTS)
+    if isinstance(issuers, str):  # from the environment: a comma-separated list
+        issuers = [issuer.strip() for issuer in issuers.split(",")]
+    if claims.get("iss") not in issuers:
         raise Refused("That token was not issued by Google.")
     if not hmac.compare_digest(str(claims.get("nonce", "")).encode(), nonce.encode()):
         raise Refused("That sign-in does not belong to this browser. Please start again.")
