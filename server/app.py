@@ -39,6 +39,7 @@ from .admin.sign_in import admin_auth
 from .api import probes, v1
 from .catalog import OPENAPI_VERSION
 from .engine import EXTENSION, STORAGE, load_engine, open_storage
+from .outlook_routes import outlook
 from .pages import pages
 from .problems import ProblemSchema, from_http_exception, problem
 from .store import resolve_url
@@ -132,6 +133,7 @@ def create_app(config: dict | None = None, *, registry: Registry | None = None) 
     api.register_blueprint(probes)
     api.register_blueprint(admin_api)
     app.register_blueprint(pages)
+    app.register_blueprint(outlook)
     app.register_blueprint(admin_auth)
     app.register_blueprint(admin_pages)
 

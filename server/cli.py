@@ -376,6 +376,61 @@ def cmd_org_alias(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_output(text: str, path: str | None) -> None:
+    """Print `text`, or write it to `path` (an unwritable path is an input error)."""
+    if path is None or path == "-":
+        print(text, end="")
+        return
+    try:
+        with open(path, "w", encoding="utf-8") as stream:
+            stream.write(text)
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror}") from None
+
+
+def cmd_manifest_gmail(args: argparse.Namespace) -> int:
+    """Print the Gmail add-on's deployment descriptor for the public base URL."""
+    from .gmail.descriptor import build_descriptor
+
+    try:
+        descriptor = build_descriptor(args.base_url, args.mode)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    _write_output(json.dumps(descriptor, indent=2) + "\n", args.output)
+    return 0
+
+
+def cmd_manifest_outlook(args: argparse.Namespace) -> int:
+    """Render the Outlook add-in's manifest for this deployment: the add-in only XML manifest,
+    or (`--format json`) the unified manifest for Microsoft 365; with `--format json` and
+    `-o FILE.zip`, the app package (manifest.json and its two icons) the admin center takes."""
+    from . import manifests
+
+    to_zip = args.format == "json" and (args.output or "").lower().endswith(".zip")
+    try:
+        target = manifests.deployment(args.base_url, args.client_id, args.send_mode)
+        if to_zip:
+            data = manifests.write_app_package(target)
+        elif args.format == "json":
+            data = manifests.render_outlook_json(target).encode("utf-8")
+        else:
+            data = manifests.render_outlook_xml(target).encode("utf-8")
+    except manifests.ManifestError as exc:
+        raise InputError(str(exc)) from None
+    if target.base_url.startswith("http://"):
+        _say("draftlint: warning: an http base URL is for development only", sys.stderr)
+    if args.output in (None, "-"):
+        print(data.decode("utf-8"), end="")
+        return 0
+    try:
+        with open(args.output, "wb") as stream:
+            stream.write(data)
+    except OSError as exc:
+        raise InputError(f"{args.output}: {exc.strerror}") from None
+    _say(f"Wrote {args.output} (add-in Id {target.add_in_id}).", sys.stderr)
+    return 0
+
+
 # --- argument parsing ---------------------------------------------------------------------
 
 
@@ -480,7 +535,71 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_database_url(alias_parser)
     alias_parser.set_defaults(handler=cmd_org_alias)
+
+    # `manifest`: one subcommand per client (gmail, outlook), each added by its own function.
+    manifest_parser = commands.add_parser(
+        "manifest", help="print an add-in manifest or add-on deployment descriptor"
+    )
+    manifest_commands = manifest_parser.add_subparsers(title="manifest commands", metavar="COMMAND")
+    _add_manifest_gmail(manifest_commands)
+    _add_manifest_outlook(manifest_commands)
     return parser
+
+
+def _add_manifest_gmail(manifest_commands) -> None:
+    gmail_parser = manifest_commands.add_parser(
+        "gmail",
+        help="the Gmail add-on's deployment descriptor (JSON)",
+        description="Prints the HTTP Google Workspace add-on deployment for `gcloud "
+        "workspace-add-ons deployments create --deployment-file`. metadata mode checks "
+        "recipients only; full mode also asks for gmail.readonly, to read the saved draft.",
+    )
+    gmail_parser.add_argument(
+        "--base-url", required=True, help="public https URL of this server (http only for loopback)"
+    )
+    gmail_parser.add_argument("--mode", choices=("metadata", "full"), default="metadata")
+    gmail_parser.add_argument("-o", "--output", metavar="FILE", help="write here, not to stdout")
+    gmail_parser.set_defaults(handler=cmd_manifest_gmail)
+
+
+def _add_manifest_outlook(manifest_commands) -> None:
+    outlook_parser = manifest_commands.add_parser(
+        "outlook",
+        help="the Outlook add-in manifest (XML, or the unified JSON manifest)",
+        description="Renders the Outlook add-in manifest for this server's public URL and the "
+        "organisation's Microsoft Entra app registration. Upload it in the Microsoft 365 admin "
+        "center (Settings > Integrated apps > Upload custom apps).",
+    )
+    outlook_parser.add_argument(
+        "--base-url",
+        required=True,
+        help="public https origin of this server, e.g. https://lint.corp.example "
+        "(http only on localhost / 127.0.0.1, for development)",
+    )
+    outlook_parser.add_argument(
+        "--client-id", required=True, help="Application (client) ID of the Entra app (a GUID)"
+    )
+    outlook_parser.add_argument(
+        "--format",
+        choices=("xml", "json"),
+        default="xml",
+        help="xml: the add-in only manifest (default); json: the unified manifest",
+    )
+    outlook_parser.add_argument(
+        "--send-mode",
+        choices=("PromptUser", "SoftBlock", "Block"),
+        default="PromptUser",
+        help="what Outlook offers on send when draftlint objects or is unavailable "
+        "(default PromptUser: the person may send anyway)",
+    )
+    outlook_parser.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write to FILE instead of stdout; with --format json, a FILE ending in .zip gets "
+        "the app package (manifest.json, color.png, outline.png)",
+    )
+    outlook_parser.set_defaults(handler=cmd_manifest_outlook)
 
 
 def _add_database_url(parser: argparse.ArgumentParser) -> None:
