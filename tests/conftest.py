@@ -1,4 +1,5 @@
-"""Fixtures shared by the adapter tests (tests/cli, tests/server).
+"""Fixtures shared across test folders: a small predictable rule registry for the adapter tests
+(tests/cli, tests/server), and empty databases on both backends (tests/store, tests/admin).
 
 The adapters run against a registry holding one small, predictable rule instead of the built-in
 rules, which are tested in tests/linters and change as they are tuned. pytest imports test files
@@ -6,9 +7,14 @@ and conftests with `--import-mode=importlib` (pyproject.toml), so this file does
 sys.path, where tests/linters and tests/server would shadow the real packages.
 """
 
-from collections.abc import Mapping
+import os
+import uuid
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+import sqlalchemy as sa
 from marshmallow import fields
 
 from linters import Finding, Severity, Span
@@ -52,3 +58,49 @@ class SaysWord(Rule):
 def registry() -> Registry:
     """The test registry: `SaysWord`, and one plugin that failed to load."""
     return Registry({SaysWord.id: SaysWord()}, errors=(BROKEN_PLUGIN,))
+
+
+# --- databases: every persistence test runs on a SQLite file and on PostgreSQL ---------------
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """`$TEST_POSTGRES_URL` (default: the server these machines run). Unreachable: the PostgreSQL
+    half of the tests is skipped with the reason, except under CI (`$CI` set), where it fails, so
+    that a green CI run means both backends passed."""
+    url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    engine = sa.create_engine(url, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.OperationalError as exc:
+        reason = f"PostgreSQL at {engine.url!r} is unreachable: {type(exc).__name__}"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}; CI must test both backends", pytrace=False)
+        pytest.skip(f"{reason}; set TEST_POSTGRES_URL or start PostgreSQL to run these")
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture(params=("sqlite", "postgresql"))
+def empty_database_url(request, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a fresh SQLite file, or a PostgreSQL schema made for this test (reached
+    through the URL's search_path) and dropped after it."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        return
+    base_url = request.getfixturevalue("postgres_url")
+    schema = f"test_{uuid.uuid4().hex}"
+    owner = sa.create_engine(base_url)
+    with owner.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in base_url else "?"
+    try:
+        yield f"{base_url}{separator}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with owner.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        owner.dispose()

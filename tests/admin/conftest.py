@@ -11,24 +11,17 @@ verification refuses it; nothing is patched in the app.
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from urllib.parse import quote
 
 import pytest
-import sqlalchemy as sa
 
 from server import store
 from server.app import create_app
 from server.store import migrate
-
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
 
 # --- the identity-provider stand-in (tests/support/idp.py) ---------------------------------
 
@@ -66,45 +59,11 @@ def idp(_idp_server) -> Iterator[IdentityProvider]:
 # --- the database, on both backends --------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> str:
-    url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-    engine = sa.create_engine(url, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect():
-            pass
-    except sa.exc.OperationalError as exc:
-        reason = f"PostgreSQL at {engine.url!r} is unreachable: {type(exc).__name__}"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}; CI must test both backends", pytrace=False)
-        pytest.skip(f"{reason}; set TEST_POSTGRES_URL or start PostgreSQL to run these")
-    finally:
-        engine.dispose()
-    return url
-
-
-@pytest.fixture(params=("sqlite", "postgresql"))
-def database_url(request, tmp_path: Path) -> Iterator[str]:
-    """A database migrated to the newest schema: a SQLite file, or a PostgreSQL schema."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'admin.sqlite3'}"
-        migrate.upgrade(url)
-        yield url
-        return
-    base_url = request.getfixturevalue("postgres_url")
-    schema = f"test_{uuid.uuid4().hex}"
-    owner = sa.create_engine(base_url)
-    with owner.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in base_url else "?"
-    url = f"{base_url}{separator}options={quote(f'-csearch_path={schema}')}"
-    try:
-        migrate.upgrade(url)
-        yield url
-    finally:
-        with owner.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        owner.dispose()
+@pytest.fixture
+def database_url(empty_database_url: str) -> str:
+    """A database migrated to the newest schema, on each backend (tests/conftest.py)."""
+    migrate.upgrade(empty_database_url)
+    return empty_database_url
 
 
 @pytest.fixture

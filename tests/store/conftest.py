@@ -7,11 +7,7 @@ the tests is skipped with the reason, except under CI (`$CI` set), where it fail
 run must mean both backends passed.
 """
 
-import os
-import uuid
 from collections.abc import Iterator, Mapping
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
@@ -21,9 +17,6 @@ from linters import Finding, Severity
 from linters.registry import Options, Registry, Rule
 from server import store
 from server.store import migrate
-
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-BACKENDS = ("sqlite", "postgresql")
 
 
 class WordOptions(Options):
@@ -55,41 +48,10 @@ def rules() -> Registry:
     return Registry({RepeatsWord.id: RepeatsWord()})
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> str:
-    url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-    engine = sa.create_engine(url, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect():
-            pass
-    except sa.exc.OperationalError as exc:
-        reason = f"PostgreSQL at {engine.url!r} is unreachable: {type(exc).__name__}"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}; CI must test both backends", pytrace=False)
-        pytest.skip(f"{reason}; set TEST_POSTGRES_URL or start PostgreSQL to run these")
-    finally:
-        engine.dispose()
-    return url
-
-
-@pytest.fixture(params=BACKENDS)
-def database_url(request, tmp_path: Path) -> Iterator[str]:
-    """An empty database: a fresh SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.sqlite3'}"
-        return
-    base_url = request.getfixturevalue("postgres_url")
-    schema = f"test_{uuid.uuid4().hex}"
-    admin = sa.create_engine(base_url)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in base_url else "?"
-    try:
-        yield f"{base_url}{separator}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+@pytest.fixture
+def database_url(empty_database_url: str) -> str:
+    """An empty database on each backend (tests/conftest.py)."""
+    return empty_database_url
 
 
 @pytest.fixture
