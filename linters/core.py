@@ -27,6 +27,7 @@ def lint(draft: Draft | Mapping, policy: Policy | None = None) -> Report:
     policy = policy or default_policy()
     ctx = LintContext(draft, unknown_group_size=policy.unknown_group_size)
     findings: list[Finding] = []
+    failed: list[str] = []
     sender = draft.sender.email if draft.sender else ""
     exempt = _matches_any(policy.exempt_subjects, draft.subject) or (
         bool(sender) and any(p.fullmatch(sender) for p in policy.exempt_senders)
@@ -38,7 +39,12 @@ def lint(draft: Draft | Mapping, policy: Policy | None = None) -> Report:
                 continue
             if settings.exempt_subjects and _matches_any(settings.exempt_subjects, draft.subject):
                 continue
-            for finding in rule.check(ctx, settings.options):
+            try:
+                found = list(rule.check(ctx, settings.options))
+            except Exception:  # any fault of one rule; the others still speak (fail open)
+                failed.append(rule.id)
+                continue
+            for finding in found:
                 if finding.severity is not settings.severity:
                     finding = dataclasses.replace(finding, severity=settings.severity)
                 findings.append(finding)
@@ -48,4 +54,5 @@ def lint(draft: Draft | Mapping, policy: Policy | None = None) -> Report:
         audience=ctx.audience,
         policy=PolicyRef(policy.org, policy.version),
         elapsed_ms=(time.perf_counter() - started) * 1000,
+        failed_rules=tuple(failed),
     )

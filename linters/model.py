@@ -165,3 +165,6 @@ class Report:
     audience: int
     policy: PolicyRef
     elapsed_ms: float
+    # Rules that raised on this draft and were skipped: a faulty rule (a plugin's, or ours on an
+    # input nobody foresaw) costs its own findings, never the lint.
+    failed_rules: tuple[str, ...] = ()

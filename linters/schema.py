@@ -164,6 +164,10 @@ class ReportSchema(Schema):
     audience = fields.Integer()
     policy = fields.Nested(PolicyRefSchema)
     elapsed_ms = fields.Float()
+    failed_rules = fields.List(
+        fields.String(),
+        metadata={"description": "Rules that failed on this draft and were skipped."},
+    )
 
     @post_dump
     def _round(self, data, **_):

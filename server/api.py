@@ -7,6 +7,7 @@ that has no schema in the core.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app, g, request
@@ -25,6 +26,8 @@ from .engine import current_engine, current_storage
 from .identity import authenticate, resolve_policy
 from .problems import ProblemSchema, http_error
 from .request_body import JSONBodyParser
+
+log = logging.getLogger(__name__)
 
 SECURITY = [{"apiKey": []}]
 
@@ -102,7 +105,10 @@ def _authenticate():
 def lint_draft(draft):
     """Lint a draft."""
     policy = resolve_policy(g.identity, current_engine().default_policy)
-    return lint(draft, policy)
+    report = lint(draft, policy)
+    if report.failed_rules:  # rule ids only: what the draft said stays out of the log
+        log.error("Rules failed and were skipped: %s", ", ".join(report.failed_rules))
+    return report
 
 
 @v1.route("/parse", methods=["POST"])

@@ -39,7 +39,7 @@ def test_json_output_is_the_report(capsys, samples):
 
     assert code == 1
     report = json.loads(out)
-    assert set(report) == {"findings", "audience", "policy", "elapsed_ms"}
+    assert set(report) == {"findings", "audience", "policy", "elapsed_ms", "failed_rules"}
     assert report["findings"][0]["rule"] == "test-says-word"
     assert report["audience"] == 3
 

@@ -65,3 +65,28 @@ def test_broken_plugins_are_reported_and_skipped(installed_plugin):
     assert "failed to import" in errors["broken-import"]
     assert "not a draftlint.linters Rule subclass" in errors["not-a-rule"]
     assert "content-free-reply-all" in registry and "no-shouting" in registry
+
+
+def test_a_rule_that_raises_is_skipped_and_named_while_the_others_run():
+    from linters.model import Severity
+    from linters.registry import Registry, Rule
+
+    class Explodes(Rule):
+        id = "test-explodes"
+        summary = "Always raises."
+        default_severity = Severity.WARNING
+
+        def check(self, ctx, options):
+            raise RuntimeError("secret draft words")
+            yield  # a generator, like every rule
+
+    builtins = discover()
+    registry = Registry({**builtins.rules, Explodes.id: Explodes()})
+    draft = {
+        "compose_type": "reply_all",
+        "to": [{"email": "a@x.example"}, {"email": "b@x.example"}, {"email": "c@x.example"}],
+        "body": {"content": "Thanks all!"},
+    }
+    report = lint(draft, Policy.build(None, registry=registry))
+    assert report.failed_rules == ("test-explodes",)
+    assert [f.rule for f in report.findings] == ["content-free-reply-all"]

@@ -75,7 +75,7 @@ def test_report_json_matches_the_design():
             }
         )
     )
-    assert set(report) == {"findings", "audience", "policy", "elapsed_ms"}
+    assert set(report) == {"findings", "audience", "policy", "elapsed_ms", "failed_rules"}
     finding = report["findings"][0]
     assert set(finding) == {
         "rule",

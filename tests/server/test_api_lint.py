@@ -112,7 +112,13 @@ def test_openapi_documents_lint_with_the_draft_and_report_schemas(client):
     assert {"from", "to", "cc", "bcc", "body", "compose_type", "in_reply_to"} <= set(
         schemas["Draft"]["properties"]
     )
-    assert set(schemas["Report"]["properties"]) == {"findings", "audience", "policy", "elapsed_ms"}
+    assert set(schemas["Report"]["properties"]) == {
+        "findings",
+        "audience",
+        "policy",
+        "elapsed_ms",
+        "failed_rules",
+    }
     assert {"type", "title", "status", "detail", "errors"} == set(schemas["Problem"]["properties"])
     assert {"/v1/parse", "/v1/rules", "/healthz", "/readyz"} <= set(spec["paths"])
 

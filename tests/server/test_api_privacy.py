@@ -75,3 +75,30 @@ def test_an_unknown_path_is_logged_without_its_query(client, logs):
 
 def test_the_sample_really_holds_the_canary(sample):
     assert json.dumps(sample("canary.json")).count(CANARY) >= 4
+
+
+def test_a_failing_rule_is_logged_by_id_only(caplog):
+    from linters.model import Severity
+    from linters.registry import Registry, Rule
+    from server.app import create_app
+
+    class Explodes(Rule):
+        id = "test-explodes"
+        summary = "Always raises."
+        default_severity = Severity.WARNING
+
+        def check(self, ctx, options):
+            raise RuntimeError(ctx.segmentation.body_text)  # as if a message quoted the draft
+            yield
+
+    app = create_app(
+        {"DEV_MODE": True, "TESTING": True}, registry=Registry({Explodes.id: Explodes()})
+    )
+    caplog.set_level("DEBUG")
+    response = app.test_client().post(
+        "/v1/lint", json={"body": {"content": "canary-4412 private words"}}
+    )
+    assert response.status_code == 200
+    assert response.get_json()["failed_rules"] == ["test-explodes"]
+    assert "test-explodes" in caplog.text
+    assert "canary-4412" not in caplog.text
