@@ -66,29 +66,48 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, base_url):
-    """A fresh page at the playground. Fails the test on a script error, a CSP violation, a
-    missing page or asset, or a server error (an API's expected 4xx answer is not a problem)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=base_url)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+def open_page(browser):
+    """open_page(base_url, missing_is_problem=False, **context_options): a fresh browser context
+    and page that fail the test, at its end, on a script error, a CSP violation or a server error
+    (and, with `missing_is_problem`, on a GET answered 404). Expected 4xx answers — a form's 422,
+    a refusal's 403 — are not problems."""
+    opened = []
 
-    def on_console(message):
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            problems.append(f"console: {message.text}")
+    def open_(base_url: str, *, missing_is_problem: bool = False, **context_options):
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, base_url=base_url, **context_options
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        problems: list[str] = []
+        page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
 
-    def on_response(response):
-        if response.status >= 500 or (response.status == 404 and response.request.method == "GET"):
-            problems.append(f"{response.status} for {response.request.method} {response.url}")
+        def on_console(message):
+            if message.type == "error" and not message.text.startswith("Failed to load resource"):
+                problems.append(f"console: {message.text}")
 
-    page.on("console", on_console)
-    page.on("response", on_response)
+        def on_response(response):
+            missing = response.status == 404 and response.request.method == "GET"
+            if response.status >= 500 or (missing_is_problem and missing):
+                problems.append(f"{response.status} for {response.request.method} {response.url}")
+
+        page.on("console", on_console)
+        page.on("response", on_response)
+        opened.append((context, problems))
+        return page
+
+    yield open_
+    for context, problems in opened:
+        context.close()
+        assert not problems, problems
+
+
+@pytest.fixture
+def page(open_page, base_url):
+    """A fresh page at the playground, where a missing page or asset is a problem too."""
+    page = open_page(base_url, missing_is_problem=True)
     page.goto("/")
-    yield page
-    context.close()
-    assert not problems, problems
+    return page
 
 
 @pytest.fixture

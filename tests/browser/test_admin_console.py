@@ -22,8 +22,6 @@ from server import store
 from server.app import create_app
 from server.engine import current_storage
 
-from .conftest import TIMEOUT_MS
-
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 expect = sync_api.expect
 
@@ -45,29 +43,12 @@ def console(tmp_path_factory):
 
 
 @pytest.fixture
-def admin(browser, console):
-    """A page signed in as the dev-mode owner; fails on script errors, CSP violations, 5xx."""
+def admin(open_page, console):
+    """A page signed in as the dev-mode owner (tests/browser/conftest.py watches it)."""
     base_url, _ = console
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=base_url)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-
-    def on_console(message):
-        # A 4xx page (a form's 422 or 412) is an answer, not a problem.
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            problems.append(f"console: {message.text}")
-
-    page.on("console", on_console)
-    page.on(
-        "response",
-        lambda r: r.status >= 500 and problems.append(f"{r.status} for {r.url}"),
-    )
+    page = open_page(base_url)
     page.on("dialog", lambda dialog: dialog.accept())  # "leave with unsaved changes?"
-    yield page
-    context.close()
-    assert not problems, problems
+    return page
 
 
 def shoot(page, name: str) -> None:

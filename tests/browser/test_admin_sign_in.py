@@ -26,8 +26,6 @@ from werkzeug.serving import make_server
 from server.app import create_app
 from server.cli import main as draftlint
 
-from .conftest import TIMEOUT_MS
-
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 expect = sync_api.expect
 
@@ -100,28 +98,10 @@ def live(tmp_path_factory, idp_server):
 
 
 @pytest.fixture
-def page(browser, live):
-    """A fresh browser (no cookies) that accepts the stand-in's certificate; fails the test on a
-    script error, a CSP violation or a server error."""
+def page(open_page, live):
+    """A fresh browser (no cookies) that accepts the stand-in's self-signed certificate."""
     base_url, _ = live
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, base_url=base_url, ignore_https_errors=True
-    )
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-
-    def on_console(message):
-        # A refusal (403) or an unknown link (404) is an answer, not a problem.
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            problems.append(f"console: {message.text}")
-
-    page.on("console", on_console)
-    page.on("response", lambda r: r.status >= 500 and problems.append(f"{r.status} for {r.url}"))
-    yield page
-    context.close()
-    assert not problems, problems
+    return open_page(base_url, ignore_https_errors=True)
 
 
 def url_of(live, path: str) -> re.Pattern:
