@@ -6,8 +6,7 @@ the body, and a body parsed for one rule is not parsed again for the next.
 
 from __future__ import annotations
 
-from functools import cached_property
-
+from .lazy import lazy
 from .model import Address, ComposeType, Draft, Fix, Recipient, RecipientType
 from .phrases import name_tokens
 from .text import Block, Kind, Segmentation, segment
@@ -20,11 +19,11 @@ class LintContext:
         self.draft = draft
         self.unknown_group_size = unknown_group_size
 
-    @cached_property
+    @lazy
     def segmentation(self) -> Segmentation:
         return segment(self.draft.body, author=self.draft.sender)
 
-    @cached_property
+    @lazy
     def names(self) -> frozenset[str]:
         """Words naming the people on the thread: the sender, the recipients, and the sender, To
         and Cc of the message replied to (at most `MAX_NAMED` of each list).
@@ -44,12 +43,12 @@ class LintContext:
             ),
         )
 
-    @cached_property
+    @lazy
     def has_attachment(self) -> bool:
         """A file goes with the mail; inline images (signature logos) do not count."""
         return any(not a.inline for a in self.draft.attachments)
 
-    @cached_property
+    @lazy
     def standalone_body(self) -> tuple[Block, ...]:
         """The BODY blocks when they are all the reader gets to know what is meant, else ().
 
@@ -64,11 +63,11 @@ class LintContext:
             return ()
         return blocks
 
-    @cached_property
+    @lazy
     def author_key(self) -> str | None:
         return self.draft.sender.key if self.draft.sender else None
 
-    @cached_property
+    @lazy
     def audience_recipients(self) -> tuple[Recipient, ...]:
         """Distinct recipients in to+cc+bcc other than the author, first occurrence kept."""
         seen = {self.author_key}
@@ -87,12 +86,12 @@ class LintContext:
             return recipient.member_count
         return 1
 
-    @cached_property
+    @lazy
     def audience(self) -> int:
         """People who will read this: groups count by their members."""
         return sum(self.size_of(r) for r in self.audience_recipients)
 
-    @cached_property
+    @lazy
     def original_sender(self) -> Address | None:
         """Who wrote the message replied to: from `in_reply_to`, else the first To recipient,
         which is where every client puts the sender when replying."""
@@ -104,7 +103,7 @@ class LintContext:
             return Address(first.email, first.name)
         return None
 
-    @cached_property
+    @lazy
     def author_was_only_bcc(self) -> bool:
         """The author got the message replied to as a blind copy: in its Bcc, not its To or Cc.
 
@@ -120,11 +119,11 @@ class LintContext:
             r.key == me for r in original.to + original.cc
         )
 
-    @cached_property
+    @lazy
     def is_reply(self) -> bool:
         return self.draft.compose_type in (ComposeType.REPLY, ComposeType.REPLY_ALL)
 
-    @cached_property
+    @lazy
     def is_reply_all(self) -> bool:
         """A reply that reaches more than the original sender.
 

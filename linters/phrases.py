@@ -149,6 +149,10 @@ class PhraseMatcher:
         self._vocabulary: set[str] = set()
         self._longest = 1
         self._names_follow: set[tuple[str, ...]] = set()
+        # The cover search keeps kinds as bits of an int, which unite far faster than sets.
+        self._bits: dict[str, int] = {}
+        for kind in (FILLER, NAME, REMARK, EMOJI):
+            self._bit(kind)
         for kind, phrases in lexicon.items():
             for phrase in phrases:
                 words = tuple(t.text for t in tokenise(phrase) if questions or t.kind != QUESTION)
@@ -158,13 +162,25 @@ class PhraseMatcher:
                     self._names_follow.add(words[-3:])
                 else:
                     self._add(words, kind)
+        # Per kind: its bit, whether it is a remark, whether it counts as a phrase.
+        self._steps = {
+            kind: (bit, kind == REMARK, kind not in (FILLER, NAME, REMARK))
+            for kind, bit in self._bits.items()
+        }
+
+    def _bit(self, kind: str) -> int:
+        return self._bits.setdefault(kind, 1 << len(self._bits))
 
     def _add(self, words: tuple[str, ...], kind: str) -> None:
         node = self._trie
         self._vocabulary.update(words)
         for word in words:
             node = node.setdefault(word, {})
-        node.setdefault(None, set()).add(kind)
+        # A phrase's end holds its kinds and its text, so a match never rebuilds the text.
+        kinds, _ = node.setdefault(None, ([], " ".join(words)))
+        if kind not in kinds:
+            kinds.append(kind)
+        self._bit(kind)
         self._longest = max(self._longest, len(words))
 
     def match(self, text: str, names: Callable[[], frozenset[str]] = frozenset) -> Match | None:
@@ -210,38 +226,51 @@ class PhraseMatcher:
             return None
         known_names = known_names or frozenset()
         n = len(tokens)
-        # best[i]: the best cover of tokens[:i] as (remarks, -phrases, kinds, phrases), where a
-        # remark is a word no phrase covers (allowed in banter only): fewest remarks, then most
-        # phrases, win.
+        # best[i]: the best cover of tokens[:i] as (remarks, -phrases, kind bits, phrases), where
+        # a remark is a word no phrase covers (allowed in banter only) and phrases is a linked
+        # list (last phrase, rest): fewest remarks, then most phrases, win.
         best: list[tuple | None] = [None] * (n + 1)
-        best[0] = (0, 0, frozenset(), ())
+        best[0] = (0, 0, 0, None)
+        steps = self._steps
+
+        def relax(at: int, here: tuple, kind: str, phrase: str) -> None:
+            bit, remark, counted = steps[kind]
+            remarks, phrases = here[0] + remark, here[1] - counted
+            current = best[at]
+            if current is None or (remarks, phrases) < (current[0], current[1]):
+                best[at] = (remarks, phrases, here[2] | bit, (phrase, here[3]))
+
         for i in range(n):
             here = best[i]
             if here is None:
                 continue
             token = tokens[i]
             if token.kind == EMOJI:
-                self._relax(best, i + 1, here, EMOJI, token.text)
+                relax(i + 1, here, EMOJI, token.text)
                 continue
             if token.kind == QUESTION:  # only reached with `questions`: skip it as punctuation
-                self._relax(best, i + 1, here, None, "")
+                current = best[i + 1]
+                if current is None or (here[0], here[1]) < (current[0], current[1]):
+                    best[i + 1] = here
                 continue
             if token.text in known_names or i in addressed:
-                self._relax(best, i + 1, here, NAME, token.text)
+                relax(i + 1, here, NAME, token.text)
             if banter:
-                self._relax(best, i + 1, here, REMARK, token.text)
+                relax(i + 1, here, REMARK, token.text)
             node = self._trie
             for j in range(i, min(n, i + self._longest)):
                 node = node.get(tokens[j].text) if tokens[j].kind in self._walkable else None
                 if node is None:
                     break
-                for kind in node.get(None, ()):
-                    phrase = " ".join(t.text for t in tokens[i : j + 1])
-                    self._relax(best, j + 1, here, kind, phrase)
+                end = node.get(None)
+                if end is not None:
+                    kinds, phrase = end
+                    for kind in kinds:
+                        relax(j + 1, here, kind, phrase)
         final = best[n]
         if final is None or final[0] > BANTER_WORDS:
             return None
-        kinds = final[2]
+        kinds = frozenset(kind for kind, bit in self._bits.items() if final[2] & bit)
         substantive = kinds - {FILLER, NAME, REMARK}
         if REMARK in kinds:
             substantive |= {SOCIAL}  # banter is small talk, whatever its words
@@ -249,7 +278,12 @@ class PhraseMatcher:
             return None
         if substantive != {EMOJI}:
             substantive -= {EMOJI}  # an emoji beside words is decoration, not a kind of its own
-        return Match(frozenset(substantive), final[3])
+        phrases: list[str] = []
+        link = final[3]
+        while link is not None:
+            phrases.append(link[0])
+            link = link[1]
+        return Match(frozenset(substantive), tuple(reversed(phrases)))
 
     def _addressed(self, text: str, before: list[Token], token: Token) -> bool:
         """A capitalised word spoken to or about someone: after a comma ("OK with me, Peter") or
@@ -266,18 +300,6 @@ class PhraseMatcher:
             return True
         preceding = tuple(t.text for t in before[-3:])
         return any(preceding[-k:] in self._names_follow for k in (1, 2, 3) if len(preceding) >= k)
-
-    @staticmethod
-    def _relax(best, at, here, kind, phrase) -> None:
-        if kind is None:  # skipped punctuation
-            candidate = here
-        else:
-            remarks = here[0] + (kind == REMARK)
-            phrases = here[1] - (kind not in (FILLER, NAME, REMARK))
-            candidate = (remarks, phrases, here[2] | {kind}, (*here[3], phrase))
-        current = best[at]
-        if current is None or candidate[:2] < current[:2]:
-            best[at] = candidate
 
 
 # libyaml's loader when PyYAML was built with it: the same result, several times faster.
@@ -345,7 +367,10 @@ def extra_phrases_field(
 
 def extra_phrases(options: Mapping) -> tuple[str, ...]:
     """The policy's extra phrases in every language, sorted: one cache key per distinct set."""
-    return tuple(sorted({p for ps in options.get("extra_phrases", {}).values() for p in ps}))
+    extra = options.get("extra_phrases")
+    if not extra:
+        return ()  # the usual case, asked by every phrase rule on every lint
+    return tuple(sorted({p for ps in extra.values() for p in ps}))
 
 
 @lru_cache(maxsize=256)  # the six phrase rules each kept 64 before sharing this cache

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..model import Address
 from .lexicon import (
@@ -35,6 +36,7 @@ class Author:
     tokens: frozenset[str]
 
     @classmethod
+    @lru_cache(maxsize=64)  # the same sender on every lint of a session's drafts
     def of(cls, address: Address | None) -> Author | None:
         if address is None:
             return None

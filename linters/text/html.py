@@ -123,10 +123,11 @@ _NESTING_TAG = re.compile(
     re.IGNORECASE,
 )
 _TAG = re.compile(r"<[^>]*>")
-# Word's reply header: a block with a top border ("border:none;border-top:solid #E1E1E1 1.0pt").
-_RAW_BORDERED_DIV = re.compile(
-    r"<(?:div|DIV|p|P)\s[^>]{0,300}?border-top:\s?solid[^>]{0,300}>", re.IGNORECASE
-)
+# Word's reply header: a block with a top border ("border:none;border-top:solid #E1E1E1 1.0pt"),
+# matched in lower-cased HTML only where "border-top" occurs (str.find), from the "<" before it.
+_BORDER_TOP = "border-top"
+_RAW_BORDERED_DIV = re.compile(r"<(?:div|p)\s[^>]{0,300}?border-top:\s?solid[^>]{0,300}>")
+_BORDERED_REACH = 310  # how far before "border-top" its tag can start: "<div " + 300
 _SPACE_AROUND_NEWLINES = re.compile(r"[ \t\r\f\v\xa0]*\n\s*")
 
 
@@ -146,24 +147,47 @@ def html_to_text(html: str) -> HtmlText:
 def _raw_thread_start(html: str) -> int | None:
     """Where the quoted thread starts in the raw HTML: the tag carrying a client's thread marker
     (inside a tag, not in text or a style sheet), or Word's bordered reply-header block."""
-    starts = []
+    bordered = _bordered_header_start(html)
+    marker = _marker_start(html, len(html) if bordered is None else bordered)
+    return bordered if marker is None else marker
+
+
+def _marker_start(html: str, limit: int) -> int | None:
+    """The first tag before `limit` that carries a thread marker."""
+    found = None
     for marker in _RAW_THREAD_MARKERS:
-        at = html.find(marker)
+        at = html.find(marker, 0, limit)
         while at >= 0:
             tag_start = html.rfind("<", 0, at)
             if tag_start >= 0 and html.rfind(">", tag_start, at) < 0:
-                starts.append(tag_start)
+                found = limit = tag_start  # only a marker before this one can still matter
                 break
-            at = html.find(marker, at + len(marker))
-    limit = min(starts, default=len(html))
-    for checked, bordered in enumerate(_RAW_BORDERED_DIV.finditer(html, 0, limit)):
-        if checked >= _BORDERED_CHECKS:
-            break
-        following = unescape(_TAG.sub("", html[bordered.end() : bordered.end() + 1000]))
-        if HEADER_LINE.match(following.lstrip(" \t\r\n\xa0")):
-            starts.append(bordered.start())
-            break
-    return min(starts, default=None)
+            at = html.find(marker, at + len(marker), limit)
+    return found
+
+
+def _bordered_header_start(html: str) -> int | None:
+    """The first of Word's bordered blocks that starts with a header line ("From: …")."""
+    lowered = lower_same_length(html)
+    checked = last_tag = 0
+    at = lowered.find(_BORDER_TOP)
+    while at >= 0 and checked < _BORDERED_CHECKS:
+        tag_start = lowered.rfind("<", max(last_tag, at - _BORDERED_REACH), at)
+        bordered = _RAW_BORDERED_DIV.match(lowered, tag_start) if tag_start >= 0 else None
+        if bordered is not None:
+            checked += 1
+            last_tag = bordered.end()
+            following = _TAG.sub("", html[bordered.end() : bordered.end() + 1000]).lstrip()
+            if HEADER_LINE.match(unescape(following[:200]).lstrip(" \t\r\n\xa0")):
+                return tag_start
+        at = lowered.find(_BORDER_TOP, at + len(_BORDER_TOP))
+    return None
+
+
+def lower_same_length(text: str) -> str:
+    """`text.lower()`, one character for one, so offsets in it are offsets in `text`: U+0130
+    (İ) is the only character whose lower case is two."""
+    return text.replace("\u0130", "I").lower() if "\u0130" in text else text.lower()
 
 
 def plain_view(html: str) -> str:
@@ -199,11 +223,11 @@ def _strip_tags(html: str) -> str:
 # blocks, scripts, preformatted text) is read with the same markers and two linear regexes.
 # tests/text/test_html_fast_path.py checks both readings agree on every sample.
 _SIMPLE_MAX = 2048
+# Searched in lower-cased HTML: re.IGNORECASE would make this search four times slower.
 _NEEDS_DOM = re.compile(
     r"<(?:blockquote|table|script|noscript|template|pre|textarea|iframe|svg|math)\b|hidden"
-    r"|display\s*:\s*none|border-top|moz-cite|<!\[|<\?|<(?![A-Za-z/!])"
-    r"""|=\s*"[^"]*>|=\s*'[^']*>""",  # a ">" inside an attribute value
-    re.IGNORECASE,
+    r"|display\s*:\s*none|border-top|moz-cite|<!\[|<\?|<(?![a-z/!])"
+    r"""|=\s*"[^"]*>|=\s*'[^']*>"""  # a ">" inside an attribute value
 )
 # What lexbor drops with its content: the document head, style sheets and comments.
 _INVISIBLE = re.compile(
@@ -214,7 +238,7 @@ _ELEMENT_TAG = re.compile(r"</?[A-Za-z][^>]*>")
 
 
 def _is_simple(html: str) -> bool:
-    return len(html) <= _SIMPLE_MAX and _NEEDS_DOM.search(html) is None
+    return len(html) <= _SIMPLE_MAX and _NEEDS_DOM.search(html.lower()) is None
 
 
 def _render_simple(html: str) -> HtmlText:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cached_property
+
+from ..lazy import lazy
 
 
 class Kind(StrEnum):
@@ -55,12 +56,12 @@ class Segmentation:
             excerpt = excerpt[: limit - len(ellipsis)] + ellipsis
         return excerpt
 
-    @cached_property
+    @lazy
     def new_text(self) -> str:
         """The author's own text: greeting, body and sign-off; no quote, no signature."""
         return self.joined(*NEW_KINDS)
 
-    @cached_property
+    @lazy
     def body_text(self) -> str:
         """What the author actually says: the new text without greeting and sign-off."""
         return self.joined(Kind.BODY)
@@ -69,7 +70,7 @@ class Segmentation:
     def has_quote(self) -> bool:
         return self.thread is not None or any(b.kind is Kind.QUOTE for b in self.blocks)
 
-    @cached_property
+    @lazy
     def quote_text(self) -> str:
         """Everything quoted or forwarded, the lazily rendered thread included."""
         parts = [self.joined(Kind.QUOTE)] + ([self.thread()] if self.thread else [])
