@@ -16,6 +16,8 @@ Configuration (a dict passed to `create_app`, over these defaults):
   server/admin/sign_in.py.
 - `POLICY_REFRESH_SECONDS`: how often each process rechecks an organisation's published policy
   version (default 2): a publish reaches every worker within that.
+- Gmail add-on (`GMAIL_MODE`, `GMAIL_ADDON_SERVICE_ACCOUNT`, `GMAIL_OAUTH_CLIENT_ID`,
+  `GMAIL_DIRECTORY_CREDENTIALS`, `GMAIL_DIRECTORY_ADMINS`, ...): see server/gmail/settings.py.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from .admin.sign_in import admin_auth
 from .api import probes, v1
 from .catalog import OPENAPI_VERSION
 from .engine import EXTENSION, STORAGE, load_engine, open_storage
+from .gmail.routes import init_app as init_gmail
 from .outlook_routes import outlook
 from .pages import pages
 from .problems import ProblemSchema, from_http_exception, problem
@@ -136,6 +139,7 @@ def create_app(config: dict | None = None, *, registry: Registry | None = None) 
     app.register_blueprint(outlook)
     app.register_blueprint(admin_auth)
     app.register_blueprint(admin_pages)
+    init_gmail(app)
 
     @app.before_request
     def _start_timer():

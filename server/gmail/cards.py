@@ -196,7 +196,8 @@ def notes(context: CheckContext) -> list[str]:
             )
     if "directory" in context.failed:
         lines.append(
-            "Group sizes could not be looked up; groups were counted at the policy's default size."
+            # Without the Directory a group's address looks like anyone's: it counts as one.
+            "Group sizes could not be looked up, so a group may count as a single recipient."
         )
     return lines
 

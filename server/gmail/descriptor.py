@@ -35,6 +35,11 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost"})
 
 HOMEPAGE_PATH = "/gmail/homepage"
 COMPOSE_PATH = "/gmail/compose"
+FIX_PATH = "/gmail/fix"
+WHY_PATH = "/gmail/why"
+# Every URL Google's add-on runtime calls: the two triggers named here and the two that the
+# cards' buttons name (cards.CheckContext.endpoint). A request's system ID token is issued for one.
+ENDPOINT_PATHS = (HOMEPAGE_PATH, COMPOSE_PATH, FIX_PATH, WHY_PATH)
 LOGO_PATH = "/static/favicon.svg"
 
 

@@ -1,0 +1,211 @@
+"""Request verification: only Google's add-on runtime, for our deployment, for a user of a known
+organisation, gets through. Tokens are minted with the stand-in's keys and checked against its
+certificates over HTTP; nothing in the app is patched."""
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from server.gmail.verify import CachedCertificates, Refused, Verifier
+
+BASE = "https://lint.corp.example"
+COMPOSE = f"{BASE}/gmail/compose"
+EVENT = {"gmail": {"toRecipients": ["peter@corp.example"]}}
+
+
+def _refusals(google):
+    """(name, options for `post`): every way a request must be refused."""
+    support = google.support
+    return {
+        "no token": {"system": "", "headers": {}},
+        "not bearer": {"headers": {"Authorization": "Basic " + google.system_token(COMPOSE)}},
+        "garbage token": {"headers": {"Authorization": "Bearer not.a.jwt"}},
+        "rogue key": {
+            "system": google.mint(
+                {
+                    "aud": COMPOSE,
+                    "email": support.ADDON_SERVICE_ACCOUNT,
+                    "email_verified": True,
+                },
+                rogue=True,
+            )
+        },
+        "wrong audience": {"system": google.system_token("https://evil.example/gmail/compose")},
+        "audience of another base": {"system": google.system_token(f"{BASE}.evil/gmail/compose")},
+        "wrong service account": {
+            "system": google.system_token(
+                COMPOSE, email="service-999@gcp-sa-gsuiteaddons.iam.gserviceaccount.com"
+            )
+        },
+        "email not verified": {"system": google.system_token(COMPOSE, email_verified=False)},
+        "no email": {"system": google.system_token(COMPOSE, email=None)},
+        "wrong issuer": {"system": google.system_token(COMPOSE, iss="https://evil.example")},
+        "expired": {
+            "system": google.mint(
+                {"aud": COMPOSE, "email": support.ADDON_SERVICE_ACCOUNT, "email_verified": True},
+                lifetime=-600,
+            )
+        },
+        "no user token": {"user": None},
+        "bad user token": {"user": "not-a-token"},
+        "user token rogue key": {
+            "user": google.mint(
+                {
+                    "aud": support.OAUTH_CLIENT_ID,
+                    "email": "ana@corp.example",
+                    "email_verified": True,
+                    "hd": "corp.example",
+                },
+                rogue=True,
+            )
+        },
+        "user token for another client": {"user": google.user_token(aud="other-client")},
+        "user token expired": {
+            "user": google.mint(
+                {
+                    "aud": support.OAUTH_CLIENT_ID,
+                    "email": "ana@corp.example",
+                    "email_verified": True,
+                    "hd": "corp.example",
+                },
+                lifetime=-600,
+            )
+        },
+        "user email not verified": {"user": google.user_token(email_verified=False)},
+        "personal account (no hd)": {"user": google.user_token("ana@gmail.com", hd=None)},
+        "unknown domain": {"user": google.user_token("bob@other.example")},
+    }
+
+
+REFUSALS = [
+    "no token",
+    "not bearer",
+    "garbage token",
+    "rogue key",
+    "wrong audience",
+    "audience of another base",
+    "wrong service account",
+    "email not verified",
+    "no email",
+    "wrong issuer",
+    "expired",
+    "no user token",
+    "bad user token",
+    "user token rogue key",
+    "user token for another client",
+    "user token expired",
+    "user email not verified",
+    "personal account (no hd)",
+    "unknown domain",
+]
+
+
+def test_refusal_list_is_complete(google):
+    assert set(REFUSALS) == set(_refusals(google))
+
+
+@pytest.mark.parametrize("case", REFUSALS)
+@pytest.mark.parametrize("endpoint", ["homepage", "compose", "fix", "why"])
+def test_refused_with_401_problem(case, endpoint, app, post, google, caplog):
+    options = _refusals(google)[case]
+    response = post(app.test_client(), endpoint, EVENT, **options)
+    assert response.status_code == 401, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert problem["status"] == 401 and problem["detail"]
+    assert response.headers["WWW-Authenticate"].lower().startswith("bearer")
+    # No token, and no address of the draft, reaches the log or the answer.
+    for token in (options.get("system"), options.get("user")):
+        if token:
+            assert token not in caplog.text and token not in problem["detail"]
+    assert "peter@corp.example" not in caplog.text
+
+
+@pytest.mark.parametrize("endpoint", ["homepage", "compose"])
+def test_accepted_for_each_endpoint_url(endpoint, app, post, google, cards_check):
+    response = post(app.test_client(), endpoint, EVENT)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    cards_check.check_card(cards_check.card_of(response.get_json(), wrapped=False))
+
+
+def test_token_for_one_endpoint_is_accepted_at_another(app, post, google):
+    """Google issues the token for the URL it calls; all our endpoint URLs are one deployment."""
+    system = google.system_token(f"{BASE}/gmail/why")
+    response = post(app.test_client(), "compose", EVENT, system=system)
+    assert response.status_code == 200
+
+
+def test_certificates_fetched_once(app, post, google):
+    client = app.test_client()
+    for _ in range(3):
+        assert post(client, "compose", EVENT).status_code == 200
+    assert google.count("/oauth2/v1/certs") == 1
+
+
+def test_certificates_unreachable_is_503(app, post, google):
+    google.fail["certs"] = 500
+    response = post(app.test_client(), "compose", EVENT)
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert "certificates" in response.get_json()["detail"]
+
+
+def test_not_configured_refuses(make_app, sqlite_url, post, google):
+    app = make_app(sqlite_url, GMAIL_ADDON_SERVICE_ACCOUNT="", GMAIL_OAUTH_CLIENT_ID="")
+    response = post(app.test_client(), "compose", EVENT)
+    assert response.status_code == 401
+    assert "not configured" in response.get_json()["detail"]
+
+
+def test_public_base_url_decides_the_audience(make_app, sqlite_url, post, google):
+    """Behind a proxy the request's own URL differs from the public one the token names."""
+    app = make_app(sqlite_url, PUBLIC_BASE_URL="https://other.corp.example")
+    assert post(app.test_client(), "compose", EVENT).status_code == 401
+    token = google.system_token("https://other.corp.example/gmail/compose")
+    assert post(app.test_client(), "compose", EVENT, system=token).status_code == 200
+
+
+def test_organisation_from_hosted_domain_on_each_backend(make_app, database_url, post, google):
+    """The domain maps to its organisation through the store, on SQLite and PostgreSQL."""
+    app = make_app(database_url)
+    client = app.test_client()
+    assert post(client, "compose", EVENT).status_code == 200
+    other = google.user_token("bob@other.example")
+    assert post(client, "compose", EVENT, user=other).status_code == 401
+
+
+def test_dev_mode_needs_no_token(make_app, sqlite_url, google, cards_check):
+    app = make_app(sqlite_url, DEV_MODE=True, org=False)
+    response = app.test_client().post("/gmail/compose", json=EVENT)
+    assert response.status_code == 200
+    cards_check.check_card(cards_check.card_of(response.get_json(), wrapped=False))
+
+
+def test_rotated_keys_are_fetched_again_at_most_once_a_minute(app, google):
+    """Google rotates its signing keys: a token signed with a key we have not fetched is
+    refused until the cached certificates are a minute old, then they are fetched again."""
+    now = [1000.0]
+    settings = app.extensions["draftlint.gmail"].settings
+    verifier = Verifier(settings, CachedCertificates(clock=lambda: now[0]))
+    sessions = app.extensions["draftlint.storage"].sessions
+    old = google.signing_key, google.certificate_pem
+    try:
+        with sessions() as db:
+            token = "Bearer " + google.system_token(COMPOSE)
+            assert verifier.caller(token, google.user_token(), [COMPOSE], db).org == "corp.example"
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            google.signing_key = key
+            google.certificate_pem = google.support._certificate(key)
+            token = "Bearer " + google.system_token(COMPOSE)
+            with pytest.raises(Refused):
+                verifier.caller(token, google.user_token(), [COMPOSE], db)
+            assert google.count("/oauth2/v1/certs") == 1
+            now[0] += 61
+            user = verifier.caller(token, google.user_token(), [COMPOSE], db)
+            assert (user.org, user.email, user.domain) == (
+                "corp.example",
+                "ana@corp.example",
+                "corp.example",
+            )
+            assert google.count("/oauth2/v1/certs") == 2
+    finally:
+        google.signing_key, google.certificate_pem = old
