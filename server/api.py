@@ -23,13 +23,15 @@ from .admin.session import ensure_dev_org
 from .catalog import describe_registry
 from .eml import eml_to_draft
 from .engine import current_engine, current_storage
+from .enrich import services as outlook_services
 from .identity import authenticate, resolve_policy
 from .problems import ProblemSchema, http_error
 from .request_body import JSONBodyParser
 
 log = logging.getLogger(__name__)
 
-SECURITY = [{"apiKey": []}]
+SECURITY = [{"apiKey": []}, {"entraToken": []}]  # either one
+UNAUTHORIZED = "No credentials, or an unknown API key or an invalid Entra access token."
 
 
 class JSONBlueprint(Blueprint):
@@ -94,16 +96,24 @@ def _authenticate():
         request,
         dev_mode=current_app.config["DEV_MODE"],
         api_keys=current_app.config["API_KEYS"],
+        entra=outlook_services().verifier,
     )
 
 
 @v1.route("/lint", methods=["POST"])
 @v1.arguments(DraftSchema, description="The draft being written.")
 @v1.response(200, ReportSchema, description="The findings, loudest first.")
-@v1.alt_response(401, schema=ProblemSchema, description="Missing or unknown API key.")
+@v1.alt_response(401, schema=ProblemSchema, description=UNAUTHORIZED)
 @v1.doc(security=SECURITY)
 def lint_draft(draft):
-    """Lint a draft."""
+    """Lint a draft.
+
+    With an Entra access token (the Outlook add-in), the sizes of groups sent without
+    `member_count`, and the message replied to when only its `message_id` is given, are looked
+    up in Microsoft Graph first; if Graph fails or is slow, the draft is linted without them.
+    """
+    if g.identity.method == "entra":
+        draft = outlook_services().enricher.enrich(draft, g.identity)
     policy = resolve_policy(g.identity, current_engine().default_policy)
     report = lint(draft, policy)
     if report.failed_rules:  # rule ids only: what the draft said stays out of the log
@@ -114,7 +124,7 @@ def lint_draft(draft):
 @v1.route("/parse", methods=["POST"])
 @v1.arguments(DraftSchema, description="The draft whose body to segment.")
 @v1.response(200, SegmentationSchema, description="The body cut into typed blocks.")
-@v1.alt_response(401, schema=ProblemSchema, description="Missing or unknown API key.")
+@v1.alt_response(401, schema=ProblemSchema, description=UNAUTHORIZED)
 @v1.doc(security=SECURITY)
 def parse_draft(draft):
     """Show how a draft's body is segmented: new text, greeting, sign-off, signature, quote."""
@@ -124,7 +134,7 @@ def parse_draft(draft):
 
 @v1.route("/rules", methods=["GET"])
 @v1.response(200, CatalogSchema)
-@v1.alt_response(401, schema=ProblemSchema, description="Missing or unknown API key.")
+@v1.alt_response(401, schema=ProblemSchema, description=UNAUTHORIZED)
 @v1.doc(security=SECURITY)
 def list_rules():
     """List the rules with their options schemas, and any rule plugins that failed to load."""
@@ -162,7 +172,7 @@ RAW_MESSAGE = {"schema": {"type": "string", "format": "binary"}}
 )
 @v1.response(200, DraftSchema, description="The message as Draft JSON, ready for /v1/lint.")
 @v1.alt_response(400, schema=ProblemSchema, description="Empty, or not an e-mail message.")
-@v1.alt_response(401, schema=ProblemSchema, description="Missing or unknown API key.")
+@v1.alt_response(401, schema=ProblemSchema, description=UNAUTHORIZED)
 @v1.alt_response(413, schema=ProblemSchema, description="Larger than the request size limit.")
 @v1.alt_response(415, schema=ProblemSchema, description="Not sent as message/rfc822.")
 @v1.alt_response(422, schema=ProblemSchema, description="Read, but not as a valid draft.")
@@ -236,7 +246,7 @@ class EventsRecordedSchema(Schema):
 @v1.route("/events", methods=["POST"])
 @v1.arguments(EventsSchema, description="What people did after findings, as counts.")
 @v1.response(200, EventsRecordedSchema)
-@v1.alt_response(401, schema=ProblemSchema, description="Missing or unknown API key.")
+@v1.alt_response(401, schema=ProblemSchema, description=UNAUTHORIZED)
 @v1.alt_response(404, schema=ProblemSchema, description="The organisation is not set up.")
 @v1.doc(security=SECURITY)
 def record_events(body):

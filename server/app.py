@@ -16,6 +16,11 @@ Configuration (a dict passed to `create_app`, over these defaults):
   server/admin/sign_in.py.
 - `POLICY_REFRESH_SECONDS`: how often each process rechecks an organisation's published policy
   version (default 2): a publish reaches every worker within that.
+- Outlook add-in identity (`OUTLOOK_CLIENT_ID`, `OUTLOOK_CLIENT_SECRET`, `OUTLOOK_APP_ID_URI`,
+  `OUTLOOK_OPENID_CONFIG`, `OUTLOOK_JWKS_URI`, `OUTLOOK_ISSUER`, `OUTLOOK_AUTHORITY`,
+  `OUTLOOK_OIDC_AUTHORITY`, `OUTLOOK_GRAPH_URL`, `OUTLOOK_GRAPH_SCOPES`, `OUTLOOK_GRAPH_TIMEOUT`,
+  `OUTLOOK_GRAPH_BUDGET`, `OUTLOOK_GROUP_CACHE_SECONDS`; each also `$DRAFTLINT_<KEY>`): Entra
+  access tokens on /v1 and Graph look-ups on behalf of the user; see server/entra.py.
 - Gmail add-on (`GMAIL_MODE`, `GMAIL_ADDON_SERVICE_ACCOUNT`, `GMAIL_OAUTH_CLIENT_ID`,
   `GMAIL_DIRECTORY_CREDENTIALS`, `GMAIL_DIRECTORY_ADMINS`, ...): see server/gmail/settings.py.
 """
@@ -41,6 +46,7 @@ from .admin.sign_in import admin_auth
 from .api import probes, v1
 from .catalog import OPENAPI_VERSION
 from .engine import EXTENSION, STORAGE, load_engine, open_storage
+from .enrich import init_app as init_outlook_identity
 from .gmail.routes import init_app as init_gmail
 from .outlook_routes import outlook
 from .pages import pages
@@ -65,6 +71,13 @@ DEFAULTS = {
         "components": {
             "securitySchemes": {
                 "apiKey": {"type": "http", "scheme": "bearer"},
+                "entraToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "An Entra ID v2.0 access token for this API with the "
+                    "access_as_user scope, as the Outlook add-in sends it.",
+                },
                 "adminSession": {"type": "apiKey", "in": "cookie", "name": "draftlint_session"},
             },
         },
@@ -140,6 +153,7 @@ def create_app(config: dict | None = None, *, registry: Registry | None = None) 
     app.register_blueprint(admin_auth)
     app.register_blueprint(admin_pages)
     init_gmail(app)
+    init_outlook_identity(app)
 
     @app.before_request
     def _start_timer():

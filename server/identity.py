@@ -1,17 +1,19 @@
 """Who is calling, and which policy applies to them.
 
-This is the seam where authentication lives. Today it knows two kinds of caller: anyone, in dev
-mode (organisation `local`), and scripts holding an API key (`Authorization: Bearer <key>`, keys
-configured in `API_KEYS` as key -> organisation). Entra ID tokens (Outlook) and Google ID tokens
-(Gmail) will be further ways to produce an `Identity` here; nothing past this module needs to
-change for them.
+This is the seam where authentication lives. It knows three kinds of caller on the JSON API:
+anyone, in dev mode (organisation `local`); scripts holding an API key (`Authorization: Bearer
+<key>`, keys configured in `API_KEYS` as key -> organisation); and people composing in Outlook,
+whose bearer token is an Entra ID access token for our API (verified by server/entra.py; its
+tenant id names the organisation through the store's `entra-tenant` alias). A bearer credential
+that matches no API key and has the shape of a JWT is taken for an Entra token. (The Gmail add-on
+verifies Google's ID tokens itself, server/gmail/verify.py.)
 """
 
 from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Request
 from werkzeug.datastructures import WWWAuthenticate
@@ -20,29 +22,68 @@ from werkzeug.exceptions import Unauthorized
 from linters import Policy
 
 from .engine import current_storage
+from .entra import EntraVerifier, Rejected, looks_like_jwt
+from .store import AliasKind, org_for_alias
 
 
 @dataclass(frozen=True, slots=True)
 class Identity:
     org: str  # the organisation's slug, e.g. "corp.example"
-    method: str  # "dev" | "api-key"
+    method: str  # "dev" | "api-key" | "entra"
+    tenant: str | None = None  # Entra: the tenant id (tid)
+    user: str | None = None  # Entra: the user's object id (oid)
+    # Entra: the verified access token, the user assertion of the on-behalf-of flow to Graph.
+    # Kept out of repr (and so out of logs and error reports) and out of comparisons.
+    assertion: str | None = field(default=None, repr=False, compare=False)
 
 
 DEV_ORG = "local"
 DEV = Identity(org=DEV_ORG, method="dev")
 
 
-def authenticate(request: Request, *, dev_mode: bool, api_keys: Mapping[str, str]) -> Identity:
+def authenticate(
+    request: Request,
+    *,
+    dev_mode: bool,
+    api_keys: Mapping[str, str],
+    entra: EntraVerifier | None = None,
+) -> Identity:
     """Return the caller's identity or raise a 401 problem."""
     if dev_mode:
         return DEV
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise _unauthorized("Send an API key as 'Authorization: Bearer <key>'.")
-    org = _org_for_key(token.strip(), api_keys)
-    if org is None:
-        raise _unauthorized("Unknown API key.")
-    return Identity(org=org, method="api-key")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise _unauthorized(
+            "Send an API key or an Entra access token as 'Authorization: Bearer <token>'."
+        )
+    org = _org_for_key(token, api_keys)
+    if org is not None:
+        return Identity(org=org, method="api-key")
+    if looks_like_jwt(token):
+        return _entra_identity(token, entra)
+    raise _unauthorized("Unknown API key.")
+
+
+def _entra_identity(token: str, entra: EntraVerifier | None) -> Identity:
+    if entra is None or not entra.settings.accepts_tokens:
+        raise _unauthorized("This server does not accept Entra access tokens.")
+    try:
+        verified = entra.verify(token)
+    except Rejected as rejected:
+        raise _unauthorized(str(rejected)) from None
+    with current_storage().sessions() as db:
+        org = org_for_alias(db, AliasKind.ENTRA_TENANT, verified.tenant)
+        slug = org.slug if org is not None else None
+    if slug is None:
+        raise _unauthorized("Your Microsoft 365 tenant is not set up on this draftlint server.")
+    return Identity(
+        org=slug,
+        method="entra",
+        tenant=verified.tenant,
+        user=verified.user,
+        assertion=verified.assertion,
+    )
 
 
 def _org_for_key(token: str, api_keys: Mapping[str, str]) -> str | None:

@@ -1,0 +1,260 @@
+"""Facts from Microsoft Graph put into an Outlook draft before the core lints it.
+
+The core only knows what the draft says (linters/ does no I/O). For a caller who signed in with
+an Entra access token (server/entra.py), two facts the add-in cannot supply are looked up through
+Graph on the person's behalf (server/graph.py):
+- the size of each distribution list or Microsoft 365 group among the recipients that came without
+  a `member_count` (the directory's count; Exchange's MailTips when that fails), kept per
+  organisation for `OUTLOOK_GROUP_CACHE_SECONDS` (an hour), so a task pane re-linting every few
+  seconds asks once. A list neither can size stays unknown (the policy's `unknown_group_size`)
+  and is not asked about again for five minutes;
+- the message replied to, found by its Internet message id when the draft names it without its
+  sender and recipients: who was on it decides reply versus reply-all and whether the author was
+  only Bcc'd. Kept five minutes per user, in this process's memory only.
+
+All look-ups of one lint share a budget (`OUTLOOK_GRAPH_BUDGET`, 1.5 s) and each call its own
+timeout; after the token exchange, the lists' directory counts and the message run side by side
+(a small thread pool), so three lists cost about as long as one. Whatever fails, the draft is
+linted with what is known: never an error to the client. When Graph or the token endpoint does
+not answer at all (or the budget runs out), the tenant's look-ups pause for half a minute, so a
+live task pane is not slowed on every keystroke by an outage. Logs say how many facts were found
+and what failed (kind and HTTP status), never an address or a word of the mail.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+
+from flask import Flask, current_app
+
+from linters.model import Draft, Original, Recipient, RecipientType
+
+from .entra import EntraSettings, EntraVerifier
+from .graph import BudgetSession, GraphClient, GraphUnavailable, OnBehalfOf, budget
+from .identity import Identity
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "draftlint.outlook"
+UNKNOWN_TTL = 300.0  # seconds a list Graph could not size stays unknown without asking again
+ORIGINAL_TTL = 300.0  # seconds a replied-to message is kept for its user
+PAUSE_AFTER_OUTAGE = 30.0  # seconds without look-ups for a tenant whose Graph did not answer
+MAX_GROUPS = 20  # groups looked up per draft; the rest count as unknown
+WORKERS = 8  # Graph calls in flight at once, across all requests of this process
+MAX_CACHED_GROUPS = 50_000
+MAX_CACHED_ORIGINALS = 2_000
+
+
+class TTLCache:
+    """A bounded, thread-safe map whose entries expire; the least recently used go first."""
+
+    def __init__(self, capacity: int, clock: Callable[[], float]):
+        self._capacity = capacity
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[Hashable, tuple[float, object]] = OrderedDict()
+
+    def get(self, key: Hashable) -> tuple[bool, object]:
+        """(True, value) for a live entry, else (False, None)."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return False, None
+            if entry[0] <= self._clock():
+                del self._entries[key]
+                return False, None
+            self._entries.move_to_end(key)
+            return True, entry[1]
+
+    def put(self, key: Hashable, value: object, ttl: float) -> None:
+        with self._lock:
+            self._entries[key] = (self._clock() + ttl, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._capacity:
+                self._entries.popitem(last=False)
+
+
+class Enricher:
+    """Adds group sizes and the replied-to message to drafts of Entra-authenticated callers."""
+
+    def __init__(self, settings: EntraSettings, *, clock: Callable[[], float] = time.monotonic):
+        self._settings = settings
+        self._clock = clock
+        http = BudgetSession(settings.graph_timeout, settings.ca_bundle)
+        self._obo = OnBehalfOf(settings, http, clock=clock)
+        self._graph = GraphClient(settings.graph_url, http)
+        self._groups = TTLCache(MAX_CACHED_GROUPS, clock)
+        self._originals = TTLCache(MAX_CACHED_ORIGINALS, clock)
+        self._paused: dict[str, float] = {}
+        self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="graph")
+
+    def enrich(self, draft: Draft, identity: Identity) -> Draft:
+        if not (self._obo.configured and identity.assertion and identity.tenant):
+            return draft
+        sizes: dict[str, int] = {}
+        unsized = []
+        for key in _unsized_groups(draft)[:MAX_GROUPS]:
+            hit, size = self._groups.get((identity.org, key))
+            if not hit:
+                unsized.append(key)
+            elif size is not None:
+                sizes[key] = size
+        original = None
+        original_key = None
+        if _needs_original(draft):
+            original_key = (identity.tenant, identity.user, draft.in_reply_to.message_id)
+            hit, original = self._originals.get(original_key)
+            if hit:
+                original_key = None
+        if (unsized or original_key) and self._clock() >= self._paused.get(identity.tenant, 0.0):
+            original = self._look_up(identity, unsized, sizes, original_key) or original
+        return _with_facts(draft, sizes, original)
+
+    def _look_up(
+        self, identity: Identity, unsized: list[str], sizes: dict[str, int], original_key
+    ) -> Original | None:
+        """Exchange the token and ask Graph, within the budget; found sizes go into `sizes` and
+        the cache (an outage keeps what was found before it); returns the replied-to message."""
+        started = time.perf_counter()
+        original = None
+        failures: list[GraphUnavailable] = []
+        with budget(self._settings.graph_budget):
+            token, failure = _outcome(lambda: self._obo.token(identity.tenant, identity.assertion))
+            if failure is not None:
+                failures.append(failure)
+            else:
+                original = self._ask(identity.org, token, unsized, sizes, original_key, failures)
+        ttl = self._settings.group_cache_seconds
+        for key in unsized:
+            if key in sizes:
+                self._groups.put((identity.org, key), sizes[key], ttl)
+        if any(f.unreachable for f in failures):
+            self._paused[identity.tenant] = self._clock() + PAUSE_AFTER_OUTAGE
+        log.info(
+            "Graph look-ups: %d of %d groups sized, replied-to message %s, failures: %s, %.0f ms",
+            sum(1 for key in unsized if key in sizes),
+            len(unsized),
+            "found" if original else ("not found" if original_key else "not needed"),
+            "; ".join(str(f) for f in failures) or "none",
+            (time.perf_counter() - started) * 1000,
+        )
+        return original
+
+    def _ask(self, org, token, unsized, sizes, original_key, failures) -> Original | None:
+        """The directory counts and the replied-to message side by side, then MailTips for the
+        lists the directory could not size."""
+        counting = [self._submit(self._directory_size, token, key) for key in unsized]
+        reading = (
+            self._submit(self._graph.replied_to, token, original_key[2]) if original_key else None
+        )
+        leftover = []
+        for key, job in zip(unsized, counting, strict=True):
+            size, failure = _outcome(job.result)
+            if size is None:
+                leftover.append(key)
+            else:
+                sizes[key] = size
+            failures += [failure] if failure else []
+        original = None
+        if reading is not None:
+            original, failure = _outcome(reading.result)
+            if failure is None:
+                self._originals.put(original_key, original, ORIGINAL_TTL)
+            failures += [failure] if failure else []
+        if leftover and not any(f.unreachable for f in failures):
+            tips, failure = _outcome(lambda: self._graph.mail_tips_sizes(token, leftover))
+            for key in leftover:
+                if tips and key in tips:
+                    sizes[key] = tips[key]
+                elif failure is None:  # Graph answered: the list stays unknown for a while
+                    self._groups.put((org, key), None, UNKNOWN_TTL)
+            failures += [failure] if failure else []
+        return original
+
+    def _directory_size(self, token: str, key: str) -> int | None:
+        group_id = self._graph.group_id(token, key)
+        return None if group_id is None else self._graph.people_in_group(token, group_id)
+
+    def _submit(self, fn, *args) -> Future:
+        # The copied context carries the budget's deadline into the worker thread.
+        return self._pool.submit(contextvars.copy_context().run, fn, *args)
+
+
+def _outcome(call: Callable[[], object]) -> tuple[object, GraphUnavailable | None]:
+    """(value, None), or (None, the failure): fail open, a fact we cannot get never fails a lint.
+    Anything but GraphUnavailable is a surprise, reported by its type only."""
+    try:
+        return call(), None
+    except GraphUnavailable as error:
+        return None, error
+    except Exception as error:
+        return None, GraphUnavailable(f"unexpected {type(error).__name__}")
+
+
+def _unsized_groups(draft: Draft) -> list[str]:
+    """The distinct keys of group recipients that came without a member count."""
+    seen: dict[str, None] = {}
+    for recipient in draft.recipients:
+        if recipient.type is RecipientType.GROUP and recipient.member_count is None:
+            seen.setdefault(recipient.key, None)
+    return list(seen)
+
+
+def _needs_original(draft: Draft) -> bool:
+    original = draft.in_reply_to
+    return (
+        original is not None
+        and bool(original.message_id)
+        and original.sender is None
+        and not (original.to or original.cc or original.bcc)
+    )
+
+
+def _with_facts(draft: Draft, sizes: dict[str, int], original: Original | None) -> Draft:
+    def sized(recipients: tuple[Recipient, ...]) -> tuple[Recipient, ...]:
+        return tuple(
+            replace(r, member_count=sizes[r.key])
+            if r.type is RecipientType.GROUP and r.member_count is None and r.key in sizes
+            else r
+            for r in recipients
+        )
+
+    changes: dict = {}
+    if sizes:
+        changes.update(to=sized(draft.to), cc=sized(draft.cc), bcc=sized(draft.bcc))
+    if original is not None:
+        changes["in_reply_to"] = replace(
+            original, subject=draft.in_reply_to.subject or original.subject
+        )
+    return replace(draft, **changes) if changes else draft
+
+
+# --- wiring ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutlookServices:
+    """What the API shares across requests: the settings, the token verifier with its cached
+    signing keys, and the enricher with its caches."""
+
+    settings: EntraSettings
+    verifier: EntraVerifier
+    enricher: Enricher
+
+
+def init_app(app: Flask) -> None:
+    settings = EntraSettings.from_config(app.config)
+    app.extensions[EXTENSION] = OutlookServices(
+        settings=settings, verifier=EntraVerifier(settings), enricher=Enricher(settings)
+    )
+
+
+def services() -> OutlookServices:
+    return current_app.extensions[EXTENSION]

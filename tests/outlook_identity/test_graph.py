@@ -1,0 +1,308 @@
+"""Graph look-ups on behalf of an Entra-authenticated user: list sizes (directory count, MailTips
+as the fallback, cached per organisation for an hour) and the replied-to message, all of which
+degrade to linting without those facts when Graph or the token endpoint fails or stalls."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+from linters.schema import load_draft
+from server.enrich import Enricher
+from server.entra import EntraSettings, EntraVerifier
+from server.identity import Identity
+
+TENANT_A = "a1a1a1a1-0000-4000-8000-00000000000a"
+TENANT_B = "b2b2b2b2-0000-4000-8000-00000000000b"
+LIST = "all-staff@alpha.example"
+BODY = "OK with me"
+SUBJECT = "Offsite agenda, confidential"
+
+
+def _reply_all_to_list(address: str = LIST) -> dict:
+    return {
+        "client": "outlook",
+        "compose_type": "reply_all",
+        "subject": f"Re: {SUBJECT}",
+        "from": {"email": "peter@alpha.example"},
+        "to": [{"email": "boss@alpha.example"}],
+        "cc": [{"email": address, "type": "group"}],
+        "body": {"content": f"<div>{BODY}</div>", "type": "html"},
+        "in_reply_to": {"from": {"email": "boss@alpha.example"}},
+    }
+
+
+def _on_behalf(microsoft) -> list[str]:
+    """The stand-in's endpoints hit for Graph look-ups (not for verifying our tokens)."""
+    return [c for c in microsoft.calls if c not in ("discovery", "jwks")]
+
+
+def _rules(response) -> list[str]:
+    return [f["rule"] for f in response.get_json()["findings"]]
+
+
+def test_a_list_without_a_size_is_counted_through_graph(lint, microsoft):
+    microsoft.groups[(TENANT_A, LIST)] = ("g-staff", 40)
+    token = microsoft.access_token(TENANT_A)
+
+    response = lint(_reply_all_to_list(), token=token)
+
+    assert response.status_code == 200
+    report = response.get_json()
+    assert report["audience"] == 41
+    assert {"content-free-reply-all", "large-audience"} <= set(_rules(response))
+    [nudge] = [f for f in report["findings"] if f["rule"] == "content-free-reply-all"]
+    assert nudge["data"]["audience"] == 41
+    assert _on_behalf(microsoft) == ["tenant-discovery", "token", "groups", "count"]
+    [exchange] = microsoft.token_requests
+    assert exchange["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
+    assert exchange["requested_token_use"] == "on_behalf_of"
+    assert exchange["assertion"] == token
+    assert "https://graph.microsoft.com/.default" in exchange["scope"].split()
+
+
+def test_without_graph_the_list_counts_as_the_policys_unknown_size(make_app, sqlite_url, microsoft):
+    app = make_app(sqlite_url, with_secret=False)  # no client secret: no on-behalf-of
+    microsoft.groups[(TENANT_A, LIST)] = ("g-staff", 40)
+    token = microsoft.access_token(TENANT_A)
+
+    response = app.test_client().post(
+        "/v1/lint", json=_reply_all_to_list(), headers={"Authorization": f"Bearer {token}"}
+    )
+
+    assert response.get_json()["audience"] == 11  # boss + the list counted as 10
+    assert "large-audience" not in _rules(response)
+    assert "token" not in microsoft.calls
+
+
+def test_a_list_that_comes_with_its_size_is_not_looked_up(lint, microsoft):
+    draft = _reply_all_to_list()
+    draft["cc"][0]["member_count"] = 30
+
+    assert lint(draft).get_json()["audience"] == 31
+    assert _on_behalf(microsoft) == []
+
+
+def test_mailtips_size_a_list_when_the_directory_count_fails(lint, microsoft):
+    microsoft.groups[(TENANT_A, LIST)] = ("g-staff", 40)
+    microsoft.mail_tips[(TENANT_A, LIST)] = 33
+    microsoft.fail.add("count")
+
+    response = lint(_reply_all_to_list())
+
+    assert response.get_json()["audience"] == 34
+    assert microsoft.calls[-3:] == ["groups", "count", "mailtips"]
+
+
+def test_mailtips_size_a_list_the_directory_does_not_know(lint, microsoft):
+    microsoft.mail_tips[(TENANT_A, LIST)] = 120
+
+    assert lint(_reply_all_to_list()).get_json()["audience"] == 121
+    assert microsoft.calls[-2:] == ["groups", "mailtips"]
+
+
+def test_a_list_nobody_can_size_stays_unknown_and_is_not_asked_again_at_once(lint, microsoft):
+    assert lint(_reply_all_to_list()).get_json()["audience"] == 11
+    asked = len(microsoft.calls)
+
+    assert lint(_reply_all_to_list()).get_json()["audience"] == 11
+    assert len(microsoft.calls) == asked
+
+
+def test_a_size_is_cached_so_the_next_lint_asks_nobody(lint, microsoft):
+    microsoft.groups[(TENANT_A, LIST)] = ("g-staff", 40)
+    token = microsoft.access_token(TENANT_A)
+    assert lint(_reply_all_to_list(), token=token).get_json()["audience"] == 41
+    calls = list(microsoft.calls)
+
+    for _ in range(3):  # the task pane re-linting while the person types
+        assert lint(_reply_all_to_list(), token=token).get_json()["audience"] == 41
+
+    assert microsoft.calls == calls
+
+
+def test_sizes_are_kept_per_organisation(lint, microsoft):
+    shared = "everyone@shared.example"
+    microsoft.groups[(TENANT_A, shared)] = ("g-a", 40)
+    microsoft.groups[(TENANT_B, shared)] = ("g-b", 7)
+
+    assert lint(_reply_all_to_list(shared), tenant=TENANT_A).get_json()["audience"] == 41
+    before_b = microsoft.calls.count("count")
+    assert lint(_reply_all_to_list(shared), tenant=TENANT_B).get_json()["audience"] == 8
+    assert microsoft.calls.count("count") == before_b + 1  # B asked its own Graph
+    assert lint(_reply_all_to_list(shared), tenant=TENANT_A).get_json()["audience"] == 41
+
+
+def test_a_cached_size_lasts_an_hour(microsoft, outlook_config, clock):
+    settings = EntraSettings.from_config(outlook_config)
+    enricher = Enricher(settings, clock=clock)
+    microsoft.groups[(TENANT_A, LIST)] = ("g-staff", 40)
+    verified = EntraVerifier(settings).verify(microsoft.access_token(TENANT_A))
+    identity = Identity(
+        org="alpha.example",
+        method="entra",
+        tenant=verified.tenant,
+        user=verified.user,
+        assertion=verified.assertion,
+    )
+    draft = load_draft(_reply_all_to_list())
+
+    assert enricher.enrich(draft, identity).cc[0].member_count == 40
+    microsoft.groups[(TENANT_A, LIST)] = ("g-staff", 45)
+    clock.now += 3599
+    assert enricher.enrich(draft, identity).cc[0].member_count == 40
+    assert microsoft.calls.count("count") == 1
+
+    clock.now += 2
+    assert enricher.enrich(draft, identity).cc[0].member_count == 45
+    assert microsoft.calls.count("count") == 2
+    assert "assertion" not in repr(identity) and verified.assertion not in repr(identity)
+
+
+# --- the message replied to -------------------------------------------------------------------
+
+MESSAGE_ID = "<CAF=offsite.1234@alpha.example>"
+
+
+def _graph_message() -> dict:
+    def who(*addresses):
+        return [{"emailAddress": {"address": a, "name": a.split("@")[0]}} for a in addresses]
+
+    return {
+        "from": who("boss@alpha.example")[0],
+        "toRecipients": who("anna@alpha.example", "ben@alpha.example", "carl@alpha.example"),
+        "ccRecipients": [],
+        "bccRecipients": who("peter@alpha.example"),
+        "subject": SUBJECT,
+    }
+
+
+def _reply_to_everyone_after_a_bcc() -> dict:
+    return {
+        "client": "outlook",
+        "compose_type": "reply",  # Outlook says reply for reply-all too
+        "subject": f"Re: {SUBJECT}",
+        "from": {"email": "peter@alpha.example"},
+        "to": [{"email": "boss@alpha.example"}],
+        "cc": [
+            {"email": "anna@alpha.example"},
+            {"email": "ben@alpha.example"},
+            {"email": "carl@alpha.example"},
+        ],
+        "body": {"content": "I can present the budget on Monday at 10.", "type": "text"},
+        "in_reply_to": {"message_id": MESSAGE_ID},
+    }
+
+
+def test_the_replied_to_message_comes_from_graph(lint, microsoft):
+    microsoft.messages[(TENANT_A, MESSAGE_ID)] = _graph_message()
+
+    response = lint(_reply_to_everyone_after_a_bcc())
+
+    assert response.status_code == 200
+    assert "bcc-reply-all" in _rules(response)
+    assert microsoft.calls[-1] == "messages"
+
+
+def test_without_the_replied_to_message_the_bcc_goes_unnoticed(lint, microsoft):
+    # The same draft, but the message is not in this user's mailbox: nothing to go on.
+    response = lint(_reply_to_everyone_after_a_bcc())
+
+    assert response.status_code == 200
+    assert "bcc-reply-all" not in _rules(response)
+    assert microsoft.calls[-1] == "messages"
+
+
+def test_a_draft_that_names_its_original_is_not_looked_up(lint, microsoft):
+    draft = _reply_to_everyone_after_a_bcc()
+    draft["in_reply_to"]["from"] = {"email": "boss@alpha.example"}
+
+    assert lint(draft).status_code == 200
+    assert _on_behalf(microsoft) == []
+
+
+# --- failures degrade, within the budget --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"token"},
+        {"groups", "mailtips"},
+        {"groups", "count", "mailtips", "messages"},
+    ],
+)
+def test_graph_failures_still_lint(lint, microsoft, broken):
+    microsoft.groups[(TENANT_A, LIST)] = ("g-staff", 40)
+    microsoft.fail.update(broken)
+
+    response = lint(_reply_all_to_list())
+
+    assert response.status_code == 200
+    assert response.get_json()["audience"] == 11
+    assert "content-free-reply-all" in _rules(response)
+
+
+@pytest.mark.parametrize("stalled", ["token", "groups", "count", "messages"])
+def test_a_stalled_graph_costs_at_most_the_budget_and_then_pauses(lint, microsoft, stalled):
+    microsoft.groups[(TENANT_A, LIST)] = ("g-staff", 40)
+    microsoft.messages[(TENANT_A, MESSAGE_ID)] = _graph_message()
+    microsoft.stall[stalled] = 5.0
+    draft = _reply_all_to_list()
+    draft["in_reply_to"] = {"message_id": MESSAGE_ID}
+
+    started = time.perf_counter()
+    response = lint(draft)
+    elapsed = time.perf_counter() - started
+
+    assert response.status_code == 200
+    assert elapsed < 2.0, elapsed  # budget 1.5 s, plus the lint and the test client
+    calls = len(microsoft.calls)
+    started = time.perf_counter()
+    assert lint(draft).status_code == 200
+    assert time.perf_counter() - started < 0.5
+    assert len(microsoft.calls) == calls  # the tenant's look-ups pause after an outage
+
+
+def test_graph_look_ups_log_counts_never_content(lint, microsoft, caplog):
+    # Ours and MSAL's loggers at DEBUG. (urllib3's DEBUG lines show request URLs, Graph's $filter
+    # queries included: it must stay above DEBUG in production, as it does by default.)
+    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG, logger="server")
+    caplog.set_level(logging.DEBUG, logger="msal")
+    microsoft.groups[(TENANT_A, LIST)] = ("g-staff", 40)
+    microsoft.messages[(TENANT_A, MESSAGE_ID)] = _graph_message()
+    microsoft.fail.add("count")
+    token = microsoft.access_token(TENANT_A)
+    draft = _reply_all_to_list()
+    draft["in_reply_to"] = {"message_id": MESSAGE_ID}
+
+    assert lint(draft, token=token).status_code == 200
+
+    logged = caplog.text
+    assert "Graph look-ups: 0 of 1 groups sized" in logged
+    assert "HTTP 503" in logged
+    for secret in (token, BODY, SUBJECT, LIST, "boss@alpha.example", MESSAGE_ID, "g-staff"):
+        assert secret not in logged, secret
+    assert not [t for t in microsoft.graph_tokens if t in logged]
+
+
+def test_an_address_with_a_quote_is_escaped_in_the_graph_filter(lint, microsoft):
+    address = "o'brien-team@alpha.example"
+    microsoft.groups[(TENANT_A, address)] = ("g-obrien", 30)
+
+    assert lint(_reply_all_to_list(address)).get_json()["audience"] == 31
+    assert _on_behalf(microsoft)[-2:] == ["groups", "count"]
+
+
+def test_several_lists_are_all_sized(lint, microsoft):
+    lists = {f"team-{n}@alpha.example": n * 10 for n in range(1, 5)}
+    for address, people in lists.items():
+        microsoft.groups[(TENANT_A, address)] = (f"g-{people}", people)
+    draft = _reply_all_to_list()
+    draft["cc"] = [{"email": address, "type": "group"} for address in lists]
+
+    assert lint(draft).get_json()["audience"] == 1 + sum(lists.values())
+    assert _on_behalf(microsoft).count("count") == len(lists)
