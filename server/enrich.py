@@ -37,7 +37,14 @@ from flask import Flask, current_app
 from linters.model import Draft, Original, Recipient, RecipientType
 
 from .entra import EntraSettings, EntraVerifier
-from .graph import BudgetSession, GraphClient, GraphUnavailable, OnBehalfOf, budget
+from .graph import (
+    BudgetSession,
+    GraphClient,
+    GraphUnavailable,
+    OnBehalfOf,
+    budget,
+    redact_logged_queries,
+)
 from .identity import Identity
 
 log = logging.getLogger(__name__)
@@ -250,6 +257,7 @@ class OutlookServices:
 
 
 def init_app(app: Flask) -> None:
+    redact_logged_queries()
     settings = EntraSettings.from_config(app.config)
     app.extensions[EXTENSION] = OutlookServices(
         settings=settings, verifier=EntraVerifier(settings), enricher=Enricher(settings)

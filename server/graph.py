@@ -26,6 +26,7 @@ The calls (permissions per Microsoft's docs, all delegated):
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -309,3 +310,24 @@ def _recipients(value) -> tuple[Recipient, ...]:
         return ()
     found = (_address(item) for item in value[:MAX_ORIGINAL_RECIPIENTS])
     return tuple(Recipient(email, name) for email, name in (f for f in found if f))
+
+
+class _QueryRedactor(logging.Filter):
+    """Drops the query string from the URLs urllib3 logs at DEBUG: Graph's `$filter` names a
+    list's address or a message id, which must not reach a log even when an operator turns
+    debugging on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                arg.split("?", 1)[0] + "?…" if isinstance(arg, str) and "?" in arg else arg
+                for arg in record.args
+            )
+        return True
+
+
+def redact_logged_queries() -> None:
+    """Install `_QueryRedactor` on urllib3's connection-pool logger, once per process."""
+    pool_log = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(f, _QueryRedactor) for f in pool_log.filters):
+        pool_log.addFilter(_QueryRedactor())
