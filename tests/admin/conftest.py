@@ -10,35 +10,18 @@ verification refuses it; nothing is patched in the app.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
+# --- the identity-provider stand-in (tests/support/idp.py) ---------------------------------
+import idp as idp_support
 import pytest
 
 from server import store
 from server.app import create_app
 from server.store import migrate
 
-# --- the identity-provider stand-in (tests/support/idp.py) ---------------------------------
-
-
-def _load_support(name: str) -> ModuleType:
-    """A module of tests/support/, loaded from its file once (tests/ is not on sys.path)."""
-    module_name = f"draftlint_test_support_{name}"
-    if module_name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "support" / f"{name}.py"
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[module_name]
-
-
-idp_support = _load_support("idp")
 IdentityProvider = idp_support.IdentityProvider
 idp_config = idp_support.idp_config
 

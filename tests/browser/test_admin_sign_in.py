@@ -10,16 +10,13 @@ browser context ignores certificate errors, for the stand-in's self-signed certi
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import secrets
-import sys
 import threading
 from contextlib import redirect_stdout
 from io import StringIO
-from pathlib import Path
-from types import ModuleType
 
+import idp as idp_support
 import pytest
 from werkzeug.serving import make_server
 
@@ -33,21 +30,6 @@ ORG = "corp.example"
 TENANT = "7f6b1c2a-0000-4000-8000-00000000c0de"
 UNKNOWN_TENANT = "11111111-dead-beef-0000-000000000000"
 NO_ACCESS = "You are not an admin of an organisation on this draftlint server."
-
-
-def _load_support(name: str) -> ModuleType:
-    """A module of tests/support/, loaded from its file once (tests/ is not on sys.path)."""
-    module_name = f"draftlint_test_support_{name}"
-    if module_name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "support" / f"{name}.py"
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[module_name]
-
-
-idp_support = _load_support("idp")
 
 
 @pytest.fixture(scope="module")

@@ -1,19 +1,18 @@
 """Fixtures of the Gmail tests: card checks (parse into Google's Card protobuf, check the limits),
 the Google stand-in, and the app wired to it on both database backends.
 
-Served as fixtures: with `--import-mode=importlib` tests/ is not on sys.path, so test modules
-cannot import a helper module beside them.
+Served as fixtures: with `--import-mode=importlib` test modules cannot import a helper module
+beside them.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 
+import google_apis as google_support
 import pytest
 from google.apps.card_v1.types import Card
 
@@ -85,21 +84,6 @@ def cards_check() -> SimpleNamespace:
 
 BASE = "https://lint.corp.example"
 ORG = "corp.example"
-
-
-def _load_support(name: str) -> ModuleType:
-    """A module of tests/support/, loaded from its file once (tests/ is not on sys.path)."""
-    module_name = f"draftlint_test_support_{name}"
-    if module_name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "support" / f"{name}.py"
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[module_name]
-
-
-google_support = _load_support("google_apis")
 
 
 @pytest.fixture(scope="session")

@@ -9,31 +9,14 @@ keys, forged ones with others; nothing in the app is patched.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
+import entra as entra_support
 import pytest
 
 from server import store
 from server.app import create_app
 from server.store import migrate
-
-
-def _load_support(name: str) -> ModuleType:
-    """A module of tests/support/, loaded from its file once (tests/ is not on sys.path)."""
-    module_name = f"draftlint_test_support_{name}"
-    if module_name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "support" / f"{name}.py"
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[module_name]
-
-
-entra_support = _load_support("entra")
 
 TENANT_A = "a1a1a1a1-0000-4000-8000-00000000000a"
 TENANT_B = "b2b2b2b2-0000-4000-8000-00000000000b"

@@ -17,17 +17,15 @@ key id or algorithm), put directory data in `groups`, `mail_tips` and `messages`
 switches: `fail` (endpoint names answering 503), `stall` (endpoint name -> seconds to wait before
 answering) and `calls` (every endpoint hit, in order). Nothing in the app is patched.
 
-Like idp.py this is a plain module, loaded by file path from a conftest.
+Like idp.py this is a plain module that conftests import by name (`import entra`).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import secrets
 import ssl
-import sys
 import threading
 import time
 import uuid
@@ -38,22 +36,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import idp
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-
-
-def _load_idp():
-    name = "draftlint_test_support_idp"  # the name tests/admin/conftest.py loads it under
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("idp.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-idp = _load_idp()
 
 CLIENT_ID = "6c1f3f1e-7a55-4b8e-9d2a-0d7e5c1b2a01"
 CLIENT_SECRET = "outlook-secret-for-tests"

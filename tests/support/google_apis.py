@@ -15,8 +15,8 @@ Tests set `delay` (seconds before each API answer) and `fail` (API name -> HTTP 
 check that the add-on degrades, and read `calls` (method and path, never a body) to check caching.
 Nothing in the app is patched: it reaches this server through its configured URLs.
 
-This is a plain module, not a conftest: with `--import-mode=importlib` tests/ is not on sys.path,
-so callers load it from its file (see tests/gmail/conftest.py).
+This is a plain module, not a conftest: pytest puts tests/support on sys.path (pyproject.toml), so
+conftests `import google_apis`; tools/bench_gmail.py loads it from its file.
 """
 
 from __future__ import annotations

@@ -11,9 +11,8 @@ browser is told to ignore certificate errors). It has its own RSA key, and two f
 Tests choose who signs in (`idp.claims`) and can spoil the token (`idp.tamper`,
 `idp.sign_with_rogue_key`) to check that verification refuses it; nothing is patched in the app.
 
-This is a plain module, not a conftest: with `--import-mode=importlib` tests/ is not on sys.path,
-so a conftest loads it from its file with `load()` (below, copied where needed) and builds its
-fixtures on `serve()` and `reset()`.
+This is a plain module, not a conftest: pytest puts tests/support on sys.path (pyproject.toml),
+so conftests `import idp` and build their fixtures on `serve()` and `reset()`.
 """
 
 from __future__ import annotations
