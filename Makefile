@@ -37,8 +37,11 @@ test: lint chromium
 eval: $(STAMP)
 	$(BIN)/python -m tools.eval
 
-bench: $(STAMP)
+# The lint core in process; the Outlook send handler in Chromium; the Gmail compose action.
+bench: $(STAMP) chromium
 	$(BIN)/python -m tools.bench
+	$(BIN)/python -m tools.bench_outlook
+	$(BIN)/python -m tools.bench_gmail
 
 clean:
 	rm -rf $(VENV) build *.egg-info

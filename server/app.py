@@ -48,7 +48,7 @@ from .catalog import OPENAPI_VERSION
 from .engine import EXTENSION, STORAGE, load_engine, open_storage
 from .enrich import init_app as init_outlook_identity
 from .gmail.routes import init_app as init_gmail
-from .outlook_routes import outlook
+from .outlook_routes import init_cors, outlook
 from .pages import pages
 from .problems import ProblemSchema, from_http_exception, problem
 from .store import resolve_url
@@ -154,6 +154,7 @@ def create_app(config: dict | None = None, *, registry: Registry | None = None) 
     app.register_blueprint(admin_pages)
     init_gmail(app)
     init_outlook_identity(app)
+    init_cors(app)
 
     @app.before_request
     def _start_timer():

@@ -11,21 +11,55 @@ The URLs are absolute, so they use the public base URL (`PUBLIC_BASE_URL`, or
 `$DRAFTLINT_PUBLIC_BASE_URL`, as for admin sign-in) when one is configured — behind a proxy the
 request's own URL may say http — and the request's root URL otherwise.
 
-The icons the manifests reference are static files (server/static/outlook/); the task pane and
-the event runtime's page and script come with issue 5's front end.
+The front end Outlook loads is served from here too, anonymously (Outlook fetches the pages
+without credentials; the API calls they make carry the user's token):
+- `/outlook/taskpane.html`: live findings while the person writes, with one-click fixes;
+- `/outlook/commands.html`: the event runtime's page (Outlook on the web, new Outlook, Mac);
+- `/outlook/launchevent.js`: the event handlers (Smart Alerts on send, recipients changed), one
+  classic script with no imports because classic Outlook on Windows runs it alone in its
+  JavaScript-only runtime. The two pages load it too, so the draft is read and linted by one
+  piece of code everywhere. It starts with this deployment's settings (API origin, Entra client
+  id and API scope, the task pane's command id), rendered in: that runtime has no page to read
+  them from.
+The JSON API answers cross-origin requests from the add-in's own origin (and no other): classic
+Outlook on Windows preflights the handler script's calls to /v1 from its JavaScript-only runtime.
+The icons, the pane's script and style and the vendored MSAL.js (nested app authentication) are
+static files in server/static/outlook/. Nothing comes from a CDN except Office.js itself, which
+Microsoft requires to be loaded from its own URL.
 """
 
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, render_template, request
 
-from .manifests import allowed_add_in_scripts
+from .entra import EntraSettings
+from .manifests import (
+    COMMANDS_PATH,
+    LAUNCHEVENT_PATH,
+    RECIPIENTS_HANDLER,
+    SEND_HANDLER,
+    TASKPANE_COMMAND_ID,
+    TASKPANE_PATH,
+    allowed_add_in_scripts,
+)
 
 outlook = Blueprint("outlook", __name__)
 
 ALLOWED_ADD_INS_PATH = "/.well-known/microsoft-officeaddins-allowed.json"
+OFFICE_JS = "https://appsforoffice.microsoft.com/lib/1/hosted/office.js"
+
+# Scripts from this origin and Office.js's own (it loads its host-specific parts from there);
+# nothing inline. No frame-ancestors: Outlook on the web hosts the pane in its own frame.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' https://appsforoffice.microsoft.com; "
+    "style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'none'"
+)
+# The pages and the handler script change with a deploy; Outlook should pick that up soon.
+CACHE_CONTROL = "public, max-age=300"
 
 
 def public_base_url() -> str:
@@ -38,3 +72,101 @@ def allowed_add_ins():
     response = jsonify({"allowed": allowed_add_in_scripts(public_base_url())})
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
+
+
+def front_end_config() -> dict:
+    """What the handler script needs to know about this deployment. With the add-in's Entra app
+    registration (`OUTLOOK_CLIENT_ID`, the one the server accepts tokens for) the add-in uses
+    nested app authentication, asking for `access_as_user` on our application ID URI
+    (`OUTLOOK_APP_ID_URI`, default `api://<host>/<client id>` as the manifests' resource);
+    without it, it asks Office for a token (`Office.auth.getAccessToken`), which needs neither."""
+    base = public_base_url()
+    # Read as server/entra.py reads them to verify the tokens (the app config, else $DRAFTLINT_*).
+    settings = EntraSettings.from_config(current_app.config)
+    client_id = settings.client_id
+    scope = None
+    if client_id:
+        app_id_uri = settings.app_id_uri or f"api://{urlsplit(base).netloc}/{client_id}"
+        scope = f"{app_id_uri.rstrip('/')}/access_as_user"
+    return {
+        "apiBase": base,
+        "clientId": client_id,
+        "apiScope": scope,
+        "commandId": TASKPANE_COMMAND_ID,
+        "sendHandler": SEND_HANDLER,
+        "recipientsHandler": RECIPIENTS_HANDLER,
+    }
+
+
+def _page(template: str):
+    html = render_template(template, office_js=OFFICE_JS)
+    return (
+        html,
+        200,
+        {
+            "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+            "Cache-Control": CACHE_CONTROL,
+        },
+    )
+
+
+@outlook.route(TASKPANE_PATH)
+def taskpane():
+    return _page("outlook/taskpane.html")
+
+
+@outlook.route(COMMANDS_PATH)
+def commands():
+    return _page("outlook/commands.html")
+
+
+@outlook.route(LAUNCHEVENT_PATH)
+def launchevent():
+    script = render_template("outlook/launchevent.js", config=front_end_config())
+    return (
+        script,
+        200,
+        {
+            "Content-Type": "text/javascript; charset=utf-8",
+            "Cache-Control": CACHE_CONTROL,
+        },
+    )
+
+
+# --- CORS for the JavaScript-only runtime ----------------------------------------------------
+
+API_PREFIX = "/v1/"
+CORS_HEADERS = "Authorization, Content-Type"
+CORS_MAX_AGE = "600"  # seconds a preflight answer may be reused
+
+
+def _add_in_origin() -> str | None:
+    """The request's `Origin` when it is the add-in's own (the public base URL's origin)."""
+    origin = request.headers.get("Origin")
+    if not origin or not request.path.startswith(API_PREFIX):
+        return None
+    base = urlsplit(public_base_url())
+    return origin if origin == f"{base.scheme}://{base.netloc}" else None
+
+
+def init_cors(app) -> None:
+    """Answer the add-in origin's preflights before authentication (they carry no token) and
+    mark its API answers readable by it; any other origin gets no CORS headers at all."""
+
+    @app.before_request
+    def _preflight():
+        if request.method != "OPTIONS" or _add_in_origin() is None:
+            return None
+        response = app.make_default_options_response()
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST"
+        response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
+        response.headers["Access-Control-Max-Age"] = CORS_MAX_AGE
+        return response
+
+    @app.after_request
+    def _allow_origin(response):
+        origin = _add_in_origin()
+        if origin is not None:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.vary.add("Origin")
+        return response

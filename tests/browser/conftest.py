@@ -8,6 +8,7 @@ Playwright or Chromium is missing the tests are skipped, except on CI, where tha
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Iterator
@@ -30,6 +31,8 @@ CHROMIUM_ARGS = [
 ]
 SAMPLES = Path(__file__).parent / "samples"
 TIMEOUT_MS = 10_000
+OFFICE_JS_URL = "https://appsforoffice.microsoft.com/lib/1/hosted/office.js"
+OFFICE_STANDIN = Path(__file__).parents[1] / "support" / "office-standin.js"
 
 
 def _unavailable(reason: str) -> None:
@@ -67,13 +70,20 @@ def browser():
 
 @pytest.fixture
 def open_page(browser):
-    """open_page(base_url, missing_is_problem=False, **context_options): a fresh browser context
-    and page that fail the test, at its end, on a script error, a CSP violation or a server error
-    (and, with `missing_is_problem`, on a GET answered 404). Expected 4xx answers — a form's 422,
-    a refusal's 403 — are not problems."""
+    """open_page(base_url, missing_is_problem=False, server_errors_expected=False,
+    **context_options): a fresh browser context and page that fail the test, at its end, on a
+    script error, a CSP violation or a server error (and, with `missing_is_problem`, on a GET
+    answered 404). Expected 4xx answers — a form's 422, a refusal's 403 — are not problems, nor
+    are 5xx answers a test makes on purpose (`server_errors_expected`)."""
     opened = []
 
-    def open_(base_url: str, *, missing_is_problem: bool = False, **context_options):
+    def open_(
+        base_url: str,
+        *,
+        missing_is_problem: bool = False,
+        server_errors_expected: bool = False,
+        **context_options,
+    ):
         context = browser.new_context(
             viewport={"width": 1280, "height": 900}, base_url=base_url, **context_options
         )
@@ -88,7 +98,8 @@ def open_page(browser):
 
         def on_response(response):
             missing = response.status == 404 and response.request.method == "GET"
-            if response.status >= 500 or (missing_is_problem and missing):
+            server_error = response.status >= 500 and not server_errors_expected
+            if server_error or (missing_is_problem and missing):
                 problems.append(f"{response.status} for {response.request.method} {response.url}")
 
         page.on("console", on_console)
@@ -108,6 +119,35 @@ def page(open_page, base_url):
     page = open_page(base_url, missing_is_problem=True)
     page.goto("/")
     return page
+
+
+@pytest.fixture
+def open_outlook(open_page, base_url):
+    """open_outlook(path, item=None, token=None, requirement_sets=None, naa=None, routes=None,
+    **open_page options): an Outlook add-in page of the live app, 320 px wide like a task pane,
+    in a compose window emulated by tests/support/office-standin.js, which answers the page's
+    request for Microsoft's real Office.js URL. `item` overrides the stand-in's compose item
+    (body, to, cc, bcc, composeType, ...); `token` is what Office.auth.getAccessToken gives
+    (none: it fails); `naa` ({token, silent}) adds the host's nested-app-auth bridge; `routes`
+    maps URL globs to Playwright route handlers installed before the page loads."""
+
+    def open_(
+        path, *, item=None, token=None, requirement_sets=None, naa=None, routes=None, **options
+    ):
+        page = open_page(base_url, missing_is_problem=True, **options)
+        page.set_viewport_size({"width": 320, "height": 720})
+        setup = {"item": item or {}, "token": token, "naa": naa}
+        if requirement_sets is not None:
+            setup["requirementSets"] = requirement_sets
+        page.add_init_script(f"window.__officeSetup = {json.dumps(setup)};")
+        page.route(OFFICE_JS_URL, lambda route: route.fulfill(path=OFFICE_STANDIN))
+        for pattern, handler in (routes or {}).items():
+            page.route(pattern, handler)
+        page.goto(path)
+        page.wait_for_function("window.officeStandin !== undefined")
+        return page
+
+    return open_
 
 
 @pytest.fixture

@@ -15,10 +15,8 @@ from server.app import create_app
 BASE_URL = "https://lint.corp.example"
 CLIENT_ID = "7f6b1c2a-0000-4000-8000-00000000c0de"
 
-# TODO(issue 5, Build item 2): the task pane, the event runtime's page and its classic-Windows
-# script are the front end built next. The manifests already point at them; until they exist,
-# these, and only these, may be unserved. Remove each entry as its file lands.
-FRONT_END_TODO = {"/outlook/taskpane.html", "/outlook/commands.html", "/outlook/launchevent.js"}
+# The add-in's own pages and script (issue 5's front end), which Outlook loads from the manifests.
+FRONT_END = {manifests.TASKPANE_PATH, manifests.COMMANDS_PATH, manifests.LAUNCHEVENT_PATH}
 
 # URLs in the manifests that are not ours: the sign-in origin (AppDomains, so Outlook keeps the
 # sign-in dialog in the add-in's window) and the unified manifest's `$schema`.
@@ -66,28 +64,87 @@ def _manifest_urls() -> set[str]:
     return xml_urls | json_urls
 
 
-def test_the_todo_list_is_exactly_the_front_end_issue_5_builds_next():
-    assert {
-        manifests.TASKPANE_PATH,
-        manifests.COMMANDS_PATH,
-        manifests.LAUNCHEVENT_PATH,
-    } == FRONT_END_TODO
-
-
 def test_every_url_in_the_manifests_is_served(client):
     urls = _manifest_urls()
     ours = {url for url in urls if url == BASE_URL or url.startswith(BASE_URL + "/")}
 
     assert urls - ours == EXTERNAL
+    assert {BASE_URL + path for path in FRONT_END} <= ours
     unserved = set()
     for url in sorted(ours):
         path = urlsplit(url).path or "/"
         response = client.get(path, base_url=BASE_URL)
         if response.status_code != 200:
             unserved.add(path)
-    newly_served = FRONT_END_TODO - unserved
-    assert not newly_served, f"now served, so remove from FRONT_END_TODO: {sorted(newly_served)}"
-    assert unserved == FRONT_END_TODO, f"unserved URLs in the manifests: {sorted(unserved)}"
+    assert not unserved, f"unserved URLs in the manifests: {sorted(unserved)}"
+
+
+@pytest.mark.parametrize(
+    ("path", "mimetype"),
+    [
+        (manifests.TASKPANE_PATH, "text/html"),
+        (manifests.COMMANDS_PATH, "text/html"),
+        (manifests.LAUNCHEVENT_PATH, "text/javascript"),
+    ],
+)
+def test_the_front_end_is_served_anonymously_with_its_type(client, path, mimetype):
+    response = client.get(path, base_url=BASE_URL)
+
+    assert response.status_code == 200
+    assert response.mimetype == mimetype
+
+
+def _script_config(response) -> dict:
+    script = response.get_data(as_text=True)
+    return json.loads(script.split("var DRAFTLINT_CONFIG = ", 1)[1].split(";\n", 1)[0])
+
+
+def test_the_handler_script_carries_this_deployments_settings(client):
+    config = _script_config(client.get(manifests.LAUNCHEVENT_PATH, base_url=BASE_URL))
+
+    assert config == {
+        "apiBase": BASE_URL,
+        "clientId": None,
+        "apiScope": None,
+        "commandId": manifests.TASKPANE_COMMAND_ID,
+        "sendHandler": manifests.SEND_HANDLER,
+        "recipientsHandler": manifests.RECIPIENTS_HANDLER,
+    }
+
+
+def test_behind_a_proxy_the_script_names_the_public_url_and_the_add_in_client(registry, tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "API_KEYS": {"test-key-0123456789": "corp.example"},
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'proxy.sqlite3'}",
+            "PUBLIC_BASE_URL": BASE_URL,
+            "OUTLOOK_CLIENT_ID": CLIENT_ID,
+        },
+        registry=registry,
+    )
+
+    response = app.test_client().get(manifests.LAUNCHEVENT_PATH, base_url="http://10.0.0.7:8000")
+
+    config = _script_config(response)
+    assert (config["apiBase"], config["clientId"]) == (BASE_URL, CLIENT_ID)
+    assert config["apiScope"] == f"api://lint.corp.example/{CLIENT_ID}/access_as_user"
+
+
+def test_a_configured_application_id_uri_names_the_scope(registry, tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'uri.sqlite3'}",
+            "OUTLOOK_CLIENT_ID": CLIENT_ID,
+            "OUTLOOK_APP_ID_URI": "api://draftlint.corp.example",
+        },
+        registry=registry,
+    )
+
+    response = app.test_client().get(manifests.LAUNCHEVENT_PATH, base_url=BASE_URL)
+
+    assert _script_config(response)["apiScope"] == "api://draftlint.corp.example/access_as_user"
 
 
 @pytest.mark.parametrize("size", manifests.ICON_SIZES)
