@@ -40,7 +40,8 @@ WHY_PATH = "/gmail/why"
 # Every URL Google's add-on runtime calls: the two triggers named here and the two that the
 # cards' buttons name (cards.CheckContext.endpoint). A request's system ID token is issued for one.
 ENDPOINT_PATHS = (HOMEPAGE_PATH, COMPOSE_PATH, FIX_PATH, WHY_PATH)
-LOGO_PATH = "/static/favicon.svg"
+# A raster logo: Google renders it in its own UI, where SVG support is not documented.
+LOGO_PATH = "/static/outlook/icon-128.png"
 
 
 def check_base_url(url: str) -> str:
