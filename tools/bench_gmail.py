@@ -14,10 +14,8 @@ Target (issue 6): full-mode compose action p95 ≤ 150 ms.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import logging
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,21 +25,13 @@ from server import store
 from server.app import create_app
 from server.store import migrate
 
+from .standins import load
+
 BASE = "https://lint.corp.example"
 ORG = "corp.example"
 TEAM = [f"person{i}@corp.example" for i in range(12)]
 GMAIL_DELAY = 0.020  # seconds per Gmail API answer
 TARGET_P95_MS = 150.0
-
-
-def _support() -> ModuleType:
-    """tests/support/google_apis.py, loaded from its file (tests/ is not a package)."""
-    path = Path(__file__).resolve().parents[1] / "tests" / "support" / "google_apis.py"
-    spec = importlib.util.spec_from_file_location("draftlint_bench_google_apis", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _app(support: ModuleType, google, folder: Path, mode: str):
@@ -134,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # The app warns that no API key and no session secret are set: true, and beside the point.
     logging.disable(logging.WARNING)
-    support = _support()
+    support = load("google_apis")
     print("== Gmail add-on: compose action server time (Gmail API stand-in: 20 ms per call) ==")
     worst = 0.0
     with support.serve() as google, tempfile.TemporaryDirectory() as folder:

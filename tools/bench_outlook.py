@@ -36,6 +36,8 @@ from werkzeug.serving import make_server
 from server.app import create_app
 from server.manifests import COMMANDS_PATH, SEND_HANDLER, TASKPANE_PATH
 
+from .standins import SUPPORT, load
+
 CHROMIUM = Path(os.environ.get("DRAFTLINT_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless",
@@ -45,34 +47,13 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 OFFICE_JS_URL = "https://appsforoffice.microsoft.com/lib/1/hosted/office.js"
-OFFICE_STANDIN = Path(__file__).resolve().parent.parent / "tests" / "support" / "office-standin.js"
+OFFICE_STANDIN = SUPPORT / "office-standin.js"
 POLL_S = 1.5
 SEND_P95_TARGET_MS = 300
 
-QUOTE = (
-    '<div id="appendonsend"></div><hr><div id="divRplyFwdMsg"><b>From:</b> Julie Petit<br>'
-    "<b>Subject:</b> Offsite agenda</div><div>Please confirm the Tuesday slot by Friday.</div>"
-)
-TEAM = [
-    {
-        "emailAddress": f"person{i}@corp.example",
-        "displayName": f"Person {i}",
-        "recipientType": "user",
-    }
-    for i in range(8)
-]
-REPLY_ALL = {
-    "composeType": "reply",
-    "inReplyTo": "<agenda-1@corp.example>",
-    "subject": "Re: Offsite agenda",
-    "to": TEAM,
-    "body": f"<div>OK with me</div>{QUOTE}",
-}
-CLEAN_REPLY = {
-    **REPLY_ALL,
-    "body": "<div>Tuesday works for design, but legal cannot join before 2 pm; can we move the "
-    f"budget review to the afternoon?</div>{QUOTE}",
-}
+outlook_items = load("outlook_items")  # the compose items of the browser tests
+REPLY_ALL = outlook_items.reply("<div>OK with me</div>", size=8)
+CLEAN_REPLY = outlook_items.reply(outlook_items.SUBSTANCE, size=8)
 TYPE_FOR = """(ms) => new Promise((resolve) => {
   let n = 0;
   const typing = setInterval(() => {

@@ -12,40 +12,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from outlook_items import CLEAN_REPLY, REPLY_ALL, SUBSTANCE, reply
 
 from server.manifests import COMMANDS_PATH, RECIPIENTS_HANDLER, SEND_HANDLER, TASKPANE_COMMAND_ID
 
-QUOTE = (
-    '<div id="appendonsend"></div><hr><div id="divRplyFwdMsg"><b>From:</b> Julie Petit<br>'
-    "<b>Subject:</b> Offsite agenda</div><div>Please confirm the Tuesday slot by Friday.</div>"
-)
-TEAM = [
-    {
-        "emailAddress": f"person{i}@corp.example",
-        "displayName": f"Person {i}",
-        "recipientType": "user",
-    }
-    for i in range(5)
-]
-REPLY_ALL = {
-    "composeType": "reply",
-    "inReplyTo": "<agenda-1@corp.example>",
-    "subject": "Re: Offsite agenda",
-    "to": TEAM,
-    "body": f"<div>OK with me</div>{QUOTE}",
-}
-SUBSTANCE = (
-    "<div>Tuesday works for the design team, but legal cannot join before 2 pm; can we move the "
-    "budget review to the afternoon?</div>"
-)
-CLEAN_REPLY = {**REPLY_ALL, "body": SUBSTANCE + QUOTE}
-LARGE_AUDIENCE = {
-    **CLEAN_REPLY,
-    "to": [
-        {"emailAddress": f"p{i}@corp.example", "displayName": f"P {i}", "recipientType": "user"}
-        for i in range(30)
-    ],
-}
+LARGE_AUDIENCE = reply(SUBSTANCE, size=30)
 # Smart Alerts limits (Office.SmartAlertsEventCompletedOptions): 500 characters for either
 # message, 20 for the button label; a notification message (notificationMessages) 150.
 ALERT_MAX = 500
@@ -330,5 +301,5 @@ def test_nothing_of_the_draft_reaches_the_console(open_outlook):
     _send(page)
 
     logged = "\n".join(console)
-    for text in ("OK with me", "Offsite agenda", "person0@corp.example", "Tuesday slot"):
+    for text in ("OK with me", "Offsite agenda", "julie@corp.example", "Tuesday slot"):
         assert text not in logged

@@ -14,39 +14,12 @@ import json
 import re
 import time
 
+from outlook_items import CLEAN_REPLY, JULIE, QUOTE, REPLY_ALL, SUBSTANCE, team
 from playwright.sync_api import expect
 
 from server.manifests import TASKPANE_PATH
 
-QUOTE = (
-    '<div id="appendonsend"></div><hr><div id="divRplyFwdMsg"><b>From:</b> Julie Petit<br>'
-    "<b>Subject:</b> Offsite agenda</div><div>Please confirm the Tuesday slot by Friday.</div>"
-)
-JULIE = {
-    "emailAddress": "julie@corp.example",
-    "displayName": "Julie Petit",
-    "recipientType": "user",
-}
-TEAM = [JULIE] + [
-    {
-        "emailAddress": f"person{i}@corp.example",
-        "displayName": f"Person {i}",
-        "recipientType": "user",
-    }
-    for i in range(4)
-]
-REPLY_ALL = {
-    "composeType": "reply",
-    "inReplyTo": "<agenda-1@corp.example>",
-    "subject": "Re: Offsite agenda",
-    "to": TEAM,
-    "body": f"<div>OK with me</div>{QUOTE}",
-}
-SUBSTANCE = (
-    "<div>Tuesday works for the design team, but legal cannot join before 2 pm; can we move the "
-    "budget review to the afternoon?</div>"
-)
-CLEAN_REPLY = {**REPLY_ALL, "body": SUBSTANCE + QUOTE}
+TEAM = team(5)
 POLL_MS = 1500
 
 TYPE_FOR = """([ms, hidden]) => new Promise((resolve) => {

@@ -16,7 +16,7 @@ check that the add-on degrades, and read `calls` (method and path, never a body)
 Nothing in the app is patched: it reaches this server through its configured URLs.
 
 This is a plain module, not a conftest: pytest puts tests/support on sys.path (pyproject.toml), so
-conftests `import google_apis`; tools/bench_gmail.py loads it from its file.
+conftests `import google_apis`, and tools/bench_gmail.py through tools/standins.py.
 """
 
 from __future__ import annotations
