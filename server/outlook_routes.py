@@ -30,7 +30,6 @@ Microsoft requires to be loaded from its own URL.
 
 from __future__ import annotations
 
-import os
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify, render_template, request
@@ -45,6 +44,7 @@ from .manifests import (
     TASKPANE_PATH,
     allowed_add_in_scripts,
 )
+from .public_url import public_base_url
 
 outlook = Blueprint("outlook", __name__)
 
@@ -60,11 +60,6 @@ CONTENT_SECURITY_POLICY = (
 )
 # The pages and the handler script change with a deploy; Outlook should pick that up soon.
 CACHE_CONTROL = "public, max-age=300"
-
-
-def public_base_url() -> str:
-    base = current_app.config.get("PUBLIC_BASE_URL") or os.environ.get("DRAFTLINT_PUBLIC_BASE_URL")
-    return (base or request.url_root).rstrip("/")
 
 
 @outlook.route(ALLOWED_ADD_INS_PATH)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -44,6 +43,7 @@ from ..docs_pages import DOCS_DIR, RULE_ID
 from ..engine import current_engine, current_storage
 from ..identity import DEV_ORG, Identity, resolve_policy
 from ..problems import http_error
+from ..public_url import public_base_url
 from . import descriptor
 from .cards import (
     FIXABLE_FIELDS,
@@ -184,7 +184,7 @@ def _verified_event() -> tuple[AddonEvent, GmailUser]:
         raise http_error(400, str(error)) from None
     if dev_mode:
         return event, GmailUser(org=DEV_ORG)
-    audiences = [_base_url() + path for path in descriptor.ENDPOINT_PATHS]
+    audiences = [public_base_url() + path for path in descriptor.ENDPOINT_PATHS]
     try:
         with current_storage().sessions() as db:
             user = services().verifier.caller(authorization, event.user_id_token, audiences, db)
@@ -204,14 +204,9 @@ def _identity(user: GmailUser) -> Identity:
     return Identity(org=user.org, method="google")
 
 
-def _base_url() -> str:
-    base = current_app.config.get("PUBLIC_BASE_URL") or os.environ.get("DRAFTLINT_PUBLIC_BASE_URL")
-    return (base or request.url_root).rstrip("/")
-
-
 def _context(*, body_checked: bool = False, failed: set[str] | None = None) -> CheckContext:
     return CheckContext(
-        _base_url(),
+        public_base_url(),
         mode=services().settings.mode,
         body_checked=body_checked,
         failed=frozenset(failed or ()),
