@@ -60,7 +60,12 @@ MAX_CACHED_ORIGINALS = 2_000
 
 
 class TTLCache:
-    """A bounded, thread-safe map whose entries expire; the least recently used go first."""
+    """A bounded, thread-safe map whose entries expire; the least recently used go first.
+
+    Written here rather than taken from cachetools: its TLRUCache needs a lock around it and a
+    time-to-use function to give entries their own lifetimes (an hour for a size, five minutes
+    for "unknown"), which is as much code as this, plus a dependency.
+    """
 
     def __init__(self, capacity: int, clock: Callable[[], float]):
         self._capacity = capacity
