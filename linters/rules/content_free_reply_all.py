@@ -124,6 +124,24 @@ class ContentFreeReplyAll(Rule):
                 "body": {"content": "Vielen Dank an alle!"},
             },
         ),
+        trips(
+            "a promise to fix with an apology, in Dutch",
+            {
+                "compose_type": "reply_all",
+                "to": [{"email": "a@corp.example"}, {"email": "b@corp.example"}],
+                "cc": [{"email": "team@corp.example", "type": "group", "member_count": 12}],
+                "body": {"content": "Goed gezien, ik pas het aan. Sorry voor de verwarring!"},
+            },
+        ),
+        clean(
+            "a fix with its when and where is content",
+            {
+                "compose_type": "reply_all",
+                "to": [{"email": "a@corp.example"}, {"email": "b@corp.example"}],
+                "cc": [{"email": "team@corp.example", "type": "group", "member_count": 12}],
+                "body": {"content": "Good catch, will fix it in the 2.3 release on Friday."},
+            },
+        ),
         clean(
             "a condition is content",
             {
