@@ -17,6 +17,7 @@ have (Google rotated them), the certificates are fetched again, at most once a m
 
 from __future__ import annotations
 
+import binascii
 import re
 import threading
 import time
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 
 import requests
 from google.auth import exceptions as auth_exceptions
+from google.auth import jwt as google_jwt
 from google.auth import transport
 from google.auth.transport.requests import Request as RequestsTransport
 from google.oauth2 import id_token
@@ -149,6 +151,12 @@ class Verifier:
     def _verify(self, token: str, audience: str | list[str], what: str) -> dict:
         if len(token) > MAX_TOKEN:
             raise Refused(f"The {what} is too long.")
+        try:  # refused before any certificate is fetched: a malformed token is bad input
+            header = google_jwt.decode_header(token)
+        except (ValueError, TypeError, binascii.Error, auth_exceptions.GoogleAuthError):
+            raise Refused(f"The {what} is not a signed JWT.") from None
+        if not isinstance(header, dict) or header.get("alg") != "RS256":
+            raise Refused(f"The {what} is not signed the way Google signs ID tokens (RS256).")
         try:
             claims = self._decode(token, audience)
         except (ValueError, auth_exceptions.GoogleAuthError):

@@ -209,3 +209,16 @@ def test_rotated_keys_are_fetched_again_at_most_once_a_minute(app, google):
             assert google.count("/oauth2/v1/certs") == 2
     finally:
         google.signing_key, google.certificate_pem = old
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["not.a.jwt", "x", "eyJhbGciOiJub25lIn0.eyJhdWQiOiJ4In0.", "eyJhbGciOiJIUzI1NiJ9.e30.c2ln"],
+    ids=["garbage", "one segment", "alg none", "HS256"],
+)
+def test_a_malformed_token_is_refused_without_asking_google(app, post, google, token):
+    google.fail["certs"] = 500  # bad input is refused (401) even while Google is unreachable
+    headers = {"Authorization": f"Bearer {token}"}
+    response = post(app.test_client(), "compose", EVENT, headers=headers)
+    assert response.status_code == 401
+    assert google.count("/oauth2/v1/certs") == 0
