@@ -46,6 +46,7 @@ from .admin.sign_in import admin_auth
 from .api import probes, v1
 from .catalog import OPENAPI_VERSION
 from .engine import EXTENSION, STORAGE, load_engine, open_storage
+from .enrich import EXTENSION as OUTLOOK
 from .enrich import init_app as init_outlook_identity
 from .gmail.routes import init_app as init_gmail
 from .outlook_routes import init_cors, outlook
@@ -133,8 +134,6 @@ def create_app(config: dict | None = None, *, registry: Registry | None = None) 
     app.config.update(config or {})
     if "API_KEYS" not in app.config:
         app.config["API_KEYS"] = _api_keys_from_env()
-    if not app.config["DEV_MODE"] and not app.config["API_KEYS"]:
-        log.warning("No API keys configured: every /v1 request will be refused with 401.")
 
     app.extensions[EXTENSION] = load_engine(registry)
     app.config["DATABASE_URL"] = resolve_url(app.config.get("DATABASE_URL"), app.instance_path)
@@ -154,6 +153,12 @@ def create_app(config: dict | None = None, *, registry: Registry | None = None) 
     app.register_blueprint(admin_pages)
     init_gmail(app)
     init_outlook_identity(app)
+    entra_accepted = app.extensions[OUTLOOK].settings.accepts_tokens
+    if not app.config["DEV_MODE"] and not app.config["API_KEYS"] and not entra_accepted:
+        log.warning(
+            "No API keys and no Entra client id configured: "
+            "every /v1 request will be refused with 401."
+        )
     init_cors(app)
 
     @app.before_request
