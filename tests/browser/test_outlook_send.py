@@ -176,6 +176,37 @@ def test_fails_open_when_the_server_answers_500(open_outlook):
     assert _send(page)["options"] == {"allowEvent": True}
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "null",
+        "[]",
+        '{"findings": "none"}',
+        '{"findings": [null, {"severity": "warning", "message": {"text": 5}}]}',
+        "<html>a proxy's page</html>",
+    ],
+    ids=["null", "a list", "findings not a list", "odd findings", "not JSON"],
+)
+def test_fails_open_when_an_answer_is_not_a_report(open_outlook, body):
+    # A 200 of the wrong shape (a proxy, a half-deployed server) is our fault too.
+    def odd(route):
+        route.fulfill(status=200, content_type="application/json", body=body)
+
+    page = open_outlook(COMMANDS_PATH, item=REPLY_ALL, routes={"**/v1/lint": odd})
+
+    result = _send(page)
+
+    assert result["options"] == {"allowEvent": True}
+    assert _calls(page)["completed"] == [result["options"]]
+
+
+def test_fails_open_when_reading_the_draft_throws(open_outlook):
+    page = open_outlook(COMMANDS_PATH, item=REPLY_ALL)
+    page.evaluate("() => { Office.context.mailbox.item.body.getAsync = null; }")
+
+    assert _send(page)["options"] == {"allowEvent": True}
+
+
 def test_fails_open_when_the_server_is_unreachable(open_outlook):
     page = open_outlook(
         COMMANDS_PATH,

@@ -279,7 +279,9 @@
     },
     /* Runs an associated event handler as Outlook does; resolves with the options passed to
      * event.completed and the milliseconds from the call to completed (every completion is
-     * also kept in calls.completed, to catch a handler completing twice). */
+     * also kept in calls.completed, to catch a handler completing twice). Rejects when the
+     * handler has not completed within 6 s: Outlook would have shown its "taking too long"
+     * dialog by then. */
     run: function (name) {
       return new Promise(function (resolve, reject) {
         var handler = actions[name];
@@ -287,6 +289,9 @@
           reject(new Error("no handler associated as " + name));
           return;
         }
+        setTimeout(function () {
+          reject(new Error(name + " did not call event.completed within 6 s"));
+        }, 6000);
         var started = performance.now();
         handler({
           type: name,

@@ -237,7 +237,10 @@ var draftlint = (function () {
       }, ms);
     });
     var done = function () { clearTimeout(timer); };
-    var race = Promise.race([work(controller ? controller.signal : undefined), timeout]);
+    var working = new Promise(function (resolve) {  // a synchronous throw becomes a rejection
+      resolve(work(controller ? controller.signal : undefined));
+    });
+    var race = Promise.race([working, timeout]);
     race.then(done, done);
     return race;
   }
@@ -245,9 +248,18 @@ var draftlint = (function () {
   // --- Smart Alerts -----------------------------------------------------------------------
 
   function loudFindings(report) {
-    return (report.findings || []).filter(function (finding) {
-      return LOUD[finding.severity] === true;
+    if (!report || !Array.isArray(report.findings)) {
+      throw new Error("not a draftlint report");
+    }
+    var loud = report.findings.filter(function (finding) {
+      return finding && LOUD[finding.severity] === true;
     });
+    loud.forEach(function (finding) {
+      if (typeof finding.message !== "string") {
+        throw new Error("a finding without a message");
+      }
+    });
+    return loud;
   }
 
   function escapeMarkdown(text) {
@@ -305,6 +317,9 @@ var draftlint = (function () {
     });
   }
 
+  /* Completes the event in every case. Anything that goes wrong on our side — no answer, an
+   * error, an answer of the wrong shape, a throw anywhere in here — lets the send go ahead:
+   * an outage of ours never stops a send. */
   function onMessageSend(event) {
     lintWithBudget().then(function (linted) {
       var decision = sendDecision(linted.report);
@@ -312,8 +327,8 @@ var draftlint = (function () {
         reportOutcomes(loudFindings(linted.report), "shown", linted.token);
       }
       return decision;
-    }, function () {
-      return { allowEvent: true };  // fail open: an outage of ours never stops a send
+    }).then(null, function () {
+      return { allowEvent: true };
     }).then(function (decision) {
       event.completed(decision);
     });
