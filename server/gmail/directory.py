@@ -10,6 +10,12 @@ The call runs as a service account with domain-wide delegation, impersonating th
 configured for the organisation, with the read-only group scope. When it fails or times out the
 last good list is kept; with none, the failure is remembered for a minute (so each compose does
 not wait on a dead API again) and reported, and a group counts as one recipient.
+
+An expired list is still served: one request refreshes it (the one that takes the
+organisation's lock) while the others answer at once with the old list. Only an organisation's
+very first listing is waited for. A listing stops at `refresh_deadline` seconds in total (checked
+between pages, so it lasts at most that plus one call's timeout); a listing cut short counts as
+a failure and the old list stays.
 """
 
 from __future__ import annotations
@@ -28,6 +34,11 @@ SCOPE = "https://www.googleapis.com/auth/admin.directory.group.readonly"
 PAGE_SIZE = 200  # the API's maximum
 MAX_PAGES = 50  # 10,000 groups; past that a group counts as one recipient
 RETRY_AFTER_FAILURE = 60.0  # seconds
+REFRESH_DEADLINE = 5.0  # seconds for a whole listing, all pages
+
+
+class ListingTooSlow(Exception):
+    """The listing did not finish within the refresh deadline."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +67,14 @@ class GroupDirectory:
         api_root: str | None,
         timeout: float,
         ttl: float,
+        refresh_deadline: float = REFRESH_DEADLINE,
         clock: Callable[[], float] = time.monotonic,
     ):
         self._credentials_file = credentials_file
         self._admins = dict(admins)
         self._timeout = timeout
         self._ttl = ttl
+        self._refresh_deadline = refresh_deadline
         self._clock = clock
         self._cache: dict[str, _Entry] = {}
         self._credentials: dict[str, service_account.Credentials] = {}
@@ -85,13 +98,16 @@ class GroupDirectory:
         """The organisation's group sizes (empty when not configured for it)."""
         if not self.configured_for(org):
             return GroupSizes()
-        now = self._clock()
         entry = self._cache.get(org)
-        if entry is not None and entry.expires > now:
+        if entry is not None and entry.expires > self._clock():
             return entry.groups
         with self._guard:
             lock = self._locks.setdefault(org, threading.Lock())
-        with lock:  # one refresh per organisation at a time; the others wait for its answer
+        # One refresh per organisation at a time. With an old list, whoever finds the refresh
+        # running answers with that list at once; only a first listing is waited for.
+        if not lock.acquire(blocking=entry is None):
+            return entry.groups
+        try:
             entry = self._cache.get(org)
             if entry is not None and entry.expires > self._clock():
                 return entry.groups
@@ -103,6 +119,8 @@ class GroupDirectory:
                 groups = stale or GroupSizes(failed=True)
                 self._cache[org] = _Entry(groups, self._clock() + RETRY_AFTER_FAILURE)
             return groups
+        finally:
+            lock.release()
 
     def _list_groups(self, org: str) -> dict[str, int]:
         http = google_auth_httplib2.AuthorizedHttp(
@@ -110,7 +128,10 @@ class GroupDirectory:
         )
         sizes: dict[str, int] = {}
         token = None
+        deadline = self._clock() + self._refresh_deadline
         for _ in range(MAX_PAGES):
+            if self._clock() > deadline:
+                raise ListingTooSlow(org)
             page = (
                 self._service.groups()
                 .list(

@@ -8,22 +8,29 @@
 - `POST /gmail/fix`: applies a fix button's recipients with `updateDraftActionMarkup`.
 - `POST /gmail/why`: the card explaining a rule.
 
-The URLs are the descriptor's (server/gmail/descriptor.py) under the public base URL
-(`PUBLIC_BASE_URL`, else the request's own root). Every request is verified (verify.py) except in
-dev mode, where no token is needed and the organisation is `local`. A Gmail or Directory failure
-never fails the request: the card says what could not be checked. Logs get the kind of a failure,
-never an address, a subject or a word of the draft.
+The URLs are the descriptor's (server/gmail/descriptor.py) under the public base URL. Every
+request is verified (verify.py) except in dev mode, where no token is needed and the organisation
+is `local`. The system token's audience is checked against the configured `PUBLIC_BASE_URL` (or
+`$DRAFTLINT_PUBLIC_BASE_URL`) only: the request's Host header is the caller's to choose, so without
+one every request is refused (401); dev mode falls back to the request's own root.
+
+The body is read as /v1's is (server/request_body.py): not declared as JSON is a 415, undecodable
+or too deeply nested JSON a 400, so no input reaches a 500. A Gmail or Directory failure, or a
+saved draft the Draft schema refuses, never fails the request: the card says what could not be
+checked. Logs get the kind of a failure (and field names), never an address, a subject or a word
+of the draft.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import os
 import re
 from dataclasses import dataclass
 from functools import cache
 
 from flask import Blueprint, Flask, current_app, jsonify, request
+from marshmallow import ValidationError
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
@@ -42,8 +49,10 @@ from linters.schema import load_draft
 from ..docs_pages import DOCS_DIR, RULE_ID
 from ..engine import current_engine, current_storage
 from ..identity import DEV_ORG, Identity, resolve_policy
+from ..jsonio import JSONInputError, loads
 from ..problems import http_error
 from ..public_url import public_base_url
+from ..request_body import JSONBodyParser
 from . import descriptor
 from .cards import (
     FIXABLE_FIELDS,
@@ -68,6 +77,11 @@ gmail = Blueprint("gmail", __name__)
 
 EXTENSION = "draftlint.gmail"
 MAX_FIX_RECIPIENTS = 100
+NOT_CONFIGURED = "The Gmail add-on is not configured on this server (PUBLIC_BASE_URL)."
+
+# /v1's body reader: 415 unless declared JSON, 400 naming the problem for undecodable or too
+# deeply nested JSON (json.loads' RecursionError would otherwise be a 500).
+_BODY = JSONBodyParser()
 
 
 @dataclass(frozen=True)
@@ -120,6 +134,7 @@ def compose():
     settings = gmail_services.settings
     failed: set[str] = set()
     saved = None
+    saved_fields: Draft | None = None
     if settings.mode == "full":
         if event.user_oauth_token:
             try:
@@ -131,11 +146,16 @@ def compose():
                 failed.add("gmail")
         else:
             failed.add("gmail")
+    if saved is not None:
+        saved_fields = _saved_fields(saved)
+        if saved_fields is None:
+            saved = None
+            failed.add("gmail")
     groups = gmail_services.directory.lookup(user.org)
     if groups.failed:
         log.warning("Directory unavailable for %s: group sizes unknown", user.org)
         failed.add("directory")
-    draft = _draft(event, user, saved, groups.sizes)
+    draft = _draft(event, user, saved, saved_fields, groups.sizes)
     report = lint(draft, resolve_policy(_identity(user), current_engine().default_policy))
     if report.failed_rules:  # rule ids only: what the draft said stays out of the log
         log.error("Rules failed and were skipped: %s", ", ".join(report.failed_rules))
@@ -151,9 +171,9 @@ def fix():
     event, _ = _verified_event()
     fix_id = event.parameters.get("fix", "")
     try:
-        changes = json.loads(event.parameters.get("set", ""))
-    except ValueError:
-        raise http_error(400, "parameters.set must be the fix's JSON.") from None
+        changes = loads(event.parameters.get("set", "").encode("utf-8", "surrogatepass"))
+    except JSONInputError as error:  # nested too deeply included: a 400, never a 500
+        raise http_error(400, f"parameters.set must be the fix's JSON: {error}") from None
     return jsonify(fix_response(Fix(id=fix_id[:100], title="", set=_fix_fields(changes))))
 
 
@@ -179,12 +199,15 @@ def _verified_event() -> tuple[AddonEvent, GmailUser]:
     if not dev_mode and not authorization.strip():
         raise _unauthorized("Send Google's system ID token as 'Authorization: Bearer <token>'.")
     try:
-        event = parse_event(request.get_json(silent=True))
+        event = parse_event(_BODY.load_json(request, None))
     except EventError as error:
         raise http_error(400, str(error)) from None
     if dev_mode:
         return event, GmailUser(org=DEV_ORG)
-    audiences = [public_base_url() + path for path in descriptor.ENDPOINT_PATHS]
+    base = _configured_base_url()
+    if base is None:
+        raise _unauthorized(NOT_CONFIGURED)
+    audiences = [base + path for path in descriptor.ENDPOINT_PATHS]
     try:
         with current_storage().sessions() as db:
             user = services().verifier.caller(authorization, event.user_id_token, audiences, db)
@@ -194,6 +217,14 @@ def _verified_event() -> tuple[AddonEvent, GmailUser]:
         log.warning("Google's certificates could not be fetched: %s", error)
         raise http_error(503, "Google's signing certificates are unreachable; try again.") from None
     return event, user
+
+
+def _configured_base_url() -> str | None:
+    """The configured public base URL (as server/public_url.py reads it), without falling back
+    to the request's Host header: an audience must not be chosen by the caller."""
+    base = current_app.config.get("PUBLIC_BASE_URL") or os.environ.get("DRAFTLINT_PUBLIC_BASE_URL")
+    base = base.strip().rstrip("/") if isinstance(base, str) else ""
+    return base or None
 
 
 def _unauthorized(detail: str) -> Unauthorized:
@@ -216,9 +247,27 @@ def _context(*, body_checked: bool = False, failed: set[str] | None = None) -> C
 # --- the draft ----------------------------------------------------------------------------
 
 
-def _draft(event: AddonEvent, user: GmailUser, saved, group_sizes) -> Draft:
+def _saved_fields(saved) -> Draft | None:
+    """The saved draft's fields checked by the Draft schema; None (logged by field name only)
+    when what the Gmail reader extracted does not fit it."""
+    try:
+        return load_draft({**saved.fields, "client": "gmail"})
+    except ValidationError as error:
+        messages = error.messages
+        names = sorted(map(str, messages)) if isinstance(messages, dict) else ["_schema"]
+        log.warning(
+            "The saved draft does not fit the Draft schema (%s in %s): only the recipients "
+            "were checked",
+            type(error).__name__,
+            ", ".join(names),
+        )
+        return None
+
+
+def _draft(event: AddonEvent, user: GmailUser, saved, fields, group_sizes) -> Draft:
     """The Draft to lint: the event's recipients (the live ones: the saved draft may lag a few
-    seconds), typed as groups where the Directory knows them, and what the Gmail API said."""
+    seconds), typed as groups where the Directory knows them, and what the Gmail API said
+    (`fields`: the saved draft as checked by the schema)."""
 
     def recipients(addresses: tuple[str, ...]) -> tuple[Recipient, ...]:
         found = []
@@ -230,8 +279,7 @@ def _draft(event: AddonEvent, user: GmailUser, saved, group_sizes) -> Draft:
                 found.append(Recipient(address, type=RecipientType.GROUP, member_count=size))
         return tuple(found)
 
-    if saved is not None:
-        fields = load_draft({**saved.fields, "client": "gmail"})
+    if saved is not None and fields is not None:
         compose_type, subject = fields.compose_type, fields.subject
         body, attachments, in_reply_to = fields.body, fields.attachments, saved.in_reply_to
     else:

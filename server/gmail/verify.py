@@ -12,12 +12,16 @@ google-auth's `verify_token` (signature against Google's certificates, expiry, a
 
 Anything else is refused (401). Google's certificates are fetched once and kept for their
 `Cache-Control: max-age`, so a request costs no round trip; when a token names a key we do not
-have (Google rotated them), the certificates are fetched again, at most once a minute.
+have (Google rotated them), the certificates are fetched again, at most once a minute. Only an
+answer that is certificates (a JSON object of key id -> PEM certificate) is kept: anything else
+(a captive portal's or proxy's page answered with 200) counts as Google being unreachable (503)
+and is asked again next time, rather than refusing every request for hours.
 """
 
 from __future__ import annotations
 
 import binascii
+import json
 import re
 import threading
 import time
@@ -40,6 +44,8 @@ DEFAULT_CERTS_TTL = 300.0  # seconds, when the certificates come without a max-a
 MAX_CERTS_TTL = 6 * 3600.0
 REFETCH_INTERVAL = 60.0  # seconds between forced re-fetches on an unknown key
 MAX_TOKEN = 8192  # characters; Google's ID tokens are about 1 KB
+MAX_CERTS_BYTES = 1024 * 1024  # Google's answer is a few KB
+PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----"
 _MAX_AGE = re.compile(r"max-age=(\d+)")
 
 
@@ -87,6 +93,10 @@ class CachedCertificates(transport.Request):
             url, method, None, headers, timeout or HTTP_TIMEOUT, verify=self._verify, **kwargs
         )
         if response.status == 200:
+            if not _is_certificates(response.data):
+                # Not kept, and not handed to google-auth (which would refuse every token as
+                # invalid): Google's certificates are unavailable for now.
+                raise auth_exceptions.TransportError("The answer is not certificates.")
             with self._lock:
                 self._cache[url] = (now + _ttl(response.headers), now, response)
         return response
@@ -99,6 +109,28 @@ class CachedCertificates(transport.Request):
                 return False
             del self._cache[url]
             return True
+
+
+def _is_certificates(data: object) -> bool:
+    """Whether `data` is Google's x509 certificates JSON: {key id: PEM certificate}."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogatepass")
+    if not isinstance(data, bytes) or len(data) > MAX_CERTS_BYTES:
+        return False
+    try:
+        certificates = json.loads(data)
+    except (ValueError, RecursionError):
+        return False
+    return (
+        isinstance(certificates, dict)
+        and bool(certificates)
+        and all(
+            isinstance(key, str)
+            and isinstance(value, str)
+            and value.lstrip().startswith(PEM_CERTIFICATE)
+            for key, value in certificates.items()
+        )
+    )
 
 
 def _ttl(headers) -> float:

@@ -127,13 +127,29 @@ def test_malformed_event_is_400_naming_the_field(event, field, app, post):
     assert field in response.get_json()["detail"]
 
 
-def test_body_that_is_not_json_is_400(app, google):
+@pytest.mark.parametrize(
+    ("data", "content_type", "status", "detail"),
+    [
+        (b"\xff\xfe{", "application/json", 400, "UTF-8"),
+        (b"{not json", "application/json", 400, "Malformed JSON"),
+        (b"", "application/json", 400, "Empty"),
+        (b'{"gmail": {}}', "text/plain", 415, "application/json"),
+        (b'{"gmail": {}}', None, 415, "application/json"),
+        (b"gmail=x", "application/x-www-form-urlencoded", 415, "application/json"),
+    ],
+    ids=["not UTF-8", "malformed", "empty", "text/plain", "no content type", "form"],
+)
+def test_body_that_is_not_json_is_4xx(data, content_type, status, detail, app, google):
     token = google.system_token(f"{BASE}/gmail/compose")
     response = app.test_client().post(
-        "/gmail/compose", data=b"\xff\xfe{", headers={"Authorization": f"Bearer {token}"}
+        "/gmail/compose",
+        data=data,
+        content_type=content_type,
+        headers={"Authorization": f"Bearer {token}"},
     )
-    assert response.status_code == 400
+    assert response.status_code == status
     assert response.mimetype == "application/problem+json"
+    assert detail in response.get_json()["detail"]
 
 
 # --- group sizes from the Directory ---------------------------------------------------------
@@ -298,6 +314,37 @@ def test_full_mode_draft_not_saved_yet(full_app, post, google, cards_check):
     event = _compose_event(["peter@corp.example"], TEAM)
     card = _card(post(full_app.test_client(), "compose", event), cards_check)
     assert "not saved yet" in _text(card)
+
+
+@pytest.mark.parametrize(
+    "mismatch",
+    [
+        {"subject": "Secret plans " * 1000},  # past the schema's 10,000 characters
+        {"attachments": [{"name": "plan.pdf", "size": -1}]},
+        {"body": {"content": "Secret plans", "type": "rtf"}},
+    ],
+    ids=["overlong subject", "negative attachment size", "unknown body type"],
+)
+def test_saved_draft_the_schema_refuses_gives_a_card_with_a_note(
+    mismatch, full_app, post, google, cards_check, caplog, monkeypatch
+):
+    """Whatever the Gmail reader extracts that the Draft schema refuses (the two drifting apart)
+    is a failed look-up: the recipients are still checked, and the log names fields only."""
+    from server.gmail import gmail_api
+
+    extract = gmail_api.eml_to_draft
+    monkeypatch.setattr(gmail_api, "eml_to_draft", lambda data: {**extract(data), **mismatch})
+    _reply_all_thread(google)
+    event = _compose_event(["peter@corp.example"], TEAM)
+    card = _card(post(full_app.test_client(), "compose", event), cards_check)
+    assert "Gmail did not answer in time" in _text(card)
+    assert "audience 7" in card["header"]["subtitle"]  # the event's recipients were checked
+    assert "content-free-reply-all" not in _rules(card)  # the body was not linted
+    assert google.count("/gmail/v1/users/me/messages/d1") == 1
+    [field] = mismatch
+    assert f"does not fit the Draft schema (ValidationError in {field})" in caplog.text
+    for secret in ("Secret plans", "plan.pdf", BODY, "peter@corp.example", TEAM[0]):
+        assert secret not in caplog.text
 
 
 @pytest.mark.parametrize("failure", ["error", "timeout", "unknown thread", "no oauth token"])

@@ -222,3 +222,87 @@ def test_a_malformed_token_is_refused_without_asking_google(app, post, google, t
     response = post(app.test_client(), "compose", EVENT, headers=headers)
     assert response.status_code == 401
     assert google.count("/oauth2/v1/certs") == 0
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"<html><body>Sign in to the proxy</body></html>",
+        b'{"error": "captive portal"}',
+        b'{"google-stand-in-key": "not a certificate"}',
+        b"{}",
+        b'["-----BEGIN CERTIFICATE-----"]',
+        b"[" * 100_000,
+    ],
+    ids=["html page", "other json", "not a pem", "empty object", "a list", "nested"],
+)
+def test_an_answer_that_is_not_certificates_is_not_kept(answer, app, post, google):
+    """A 200 that is not Google's certificates (a proxy's page, with a long max-age) is not
+    cached: the request is a 503 like any outage, and the next one asks again."""
+    client = app.test_client()
+    google.certs_answer = answer
+    for _ in range(2):
+        response = post(client, "compose", EVENT)
+        assert response.status_code == 503, response.get_data(as_text=True)
+        assert response.mimetype == "application/problem+json"
+        assert "certificates" in response.get_json()["detail"]
+    assert google.count("/oauth2/v1/certs") == 2  # asked each time: nothing was kept
+    google.certs_answer = None
+    assert post(client, "compose", EVENT).status_code == 200  # not refused for hours
+    assert post(client, "compose", EVENT).status_code == 200
+    assert google.count("/oauth2/v1/certs") == 3  # the real certificates are kept
+
+
+def test_certificates_cache_keeps_only_certificates(google):
+    """The transport itself: a non-certificate 200 raises google-auth's TransportError (the
+    503 path) and is not kept; the real answer is kept for its max-age."""
+    from google.auth.exceptions import TransportError
+
+    certificates = CachedCertificates()
+    google.certs_answer = b'{"kid": 42}'
+    with pytest.raises(TransportError):
+        certificates(google.certs_url)
+    google.certs_answer = None
+    first = certificates(google.certs_url)
+    assert certificates(google.certs_url) is first
+    assert google.count("/oauth2/v1/certs") == 2
+
+
+@pytest.mark.parametrize("endpoint", ["homepage", "compose", "fix", "why"])
+def test_without_public_base_url_every_request_is_refused(
+    endpoint, make_app, sqlite_url, post, google, monkeypatch
+):
+    """The audience must not come from the request's Host header, which the caller chooses:
+    without a configured PUBLIC_BASE_URL nothing is verified, even a token for the Host."""
+    monkeypatch.delenv("DRAFTLINT_PUBLIC_BASE_URL", raising=False)
+    app = make_app(sqlite_url, PUBLIC_BASE_URL="")
+    client = app.test_client()
+    for host in ("localhost", "evil.example"):
+        token = google.system_token(f"http://{host}/gmail/{endpoint}")
+        response = client.post(
+            f"/gmail/{endpoint}",
+            json={"authorizationEventObject": {"userIdToken": google.user_token()}},
+            headers={"Authorization": f"Bearer {token}", "Host": host},
+        )
+        assert response.status_code == 401, response.get_data(as_text=True)
+        assert response.mimetype == "application/problem+json"
+        assert response.get_json()["detail"] == (
+            "The Gmail add-on is not configured on this server (PUBLIC_BASE_URL)."
+        )
+        assert response.headers["WWW-Authenticate"].lower().startswith("bearer")
+    assert google.count("/oauth2/v1/certs") == 0
+
+
+def test_public_base_url_from_the_environment(make_app, sqlite_url, post, google, monkeypatch):
+    monkeypatch.setenv("DRAFTLINT_PUBLIC_BASE_URL", BASE + "/")
+    app = make_app(sqlite_url, PUBLIC_BASE_URL="")
+    assert post(app.test_client(), "compose", EVENT).status_code == 200
+
+
+def test_dev_mode_needs_no_public_base_url(make_app, sqlite_url, cards_check, monkeypatch):
+    monkeypatch.delenv("DRAFTLINT_PUBLIC_BASE_URL", raising=False)
+    app = make_app(sqlite_url, DEV_MODE=True, org=False, PUBLIC_BASE_URL="")
+    response = app.test_client().post("/gmail/compose", json=EVENT)
+    assert response.status_code == 200
+    card = cards_check.card_of(response.get_json(), wrapped=False)
+    cards_check.check_card(card)

@@ -13,6 +13,8 @@ Plain HTTP on 127.0.0.1:<port>, served from a thread, with its own RSA keys:
 
 Tests set `delay` (seconds before each API answer) and `fail` (API name -> HTTP status) to
 check that the add-on degrades, and read `calls` (method and path, never a body) to check caching.
+`certs_answer` (bytes) replaces the certificates with another 200 answer, cacheable like them,
+as a captive portal or a misconfigured proxy would serve.
 Nothing in the app is patched: it reaches this server through its configured URLs.
 
 This is a plain module, not a conftest: pytest puts tests/support on sys.path (pyproject.toml), so
@@ -127,6 +129,7 @@ class GoogleStandIn:
     delay: float = 0.0
     fail: dict[str, int] = field(default_factory=dict)  # "gmail" | "directory" | "certs" | "token"
     calls: list[tuple[str, str]] = field(default_factory=list)
+    certs_answer: bytes | None = None  # a 200 answered instead of the certificates
     issued: set[str] = field(default_factory=set)  # access tokens handed out by /token
     subjects: list[str] = field(default_factory=list)  # whom each /token grant impersonates
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -138,6 +141,7 @@ class GoogleStandIn:
         self.calls.clear()
         self.subjects.clear()
         self.page_size, self.delay = 200, 0.0
+        self.certs_answer = None
 
     def add(self, *messages: Message) -> None:
         for item in messages:
@@ -217,6 +221,8 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path == "/oauth2/v1/certs":
             if "certs" in google.fail:
                 return self._json({"error": "unavailable"}, google.fail["certs"])
+            if google.certs_answer is not None:
+                return self._raw(google.certs_answer, "text/html", cache="public, max-age=3600")
             return self._json({KID: google.certificate_pem}, cache="public, max-age=3600")
         if parts.path.startswith("/gmail/v1/users/me/"):
             return self._gmail(parts.path.removeprefix("/gmail/v1/users/me/"), query)
@@ -314,9 +320,11 @@ class _Handler(BaseHTTPRequestHandler):
         return self._json(page)
 
     def _json(self, body: dict, status: int = 200, cache: str | None = None):
-        data = json.dumps(body).encode()
+        self._raw(json.dumps(body).encode(), "application/json", status, cache)
+
+    def _raw(self, data: bytes, kind: str, status: int = 200, cache: str | None = None):
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
         if cache:
             self.send_header("Cache-Control", cache)
