@@ -14,11 +14,16 @@ Graph on the person's behalf (server/graph.py):
 
 All look-ups of one lint share a budget (`OUTLOOK_GRAPH_BUDGET`, 1.5 s) and each call its own
 timeout; after the token exchange, the lists' directory counts and the message run side by side
-(a small thread pool), so three lists cost about as long as one. Whatever fails, the draft is
-linted with what is known: never an error to the client. When Graph or the token endpoint does
-not answer at all (or the budget runs out), the tenant's look-ups pause for half a minute, so a
-live task pane is not slowed on every keystroke by an outage. Logs say how many facts were found
-and what failed (kind and HTTP status), never an address or a word of the mail.
+(a small thread pool shared by all requests, of which one lint uses at most
+`MAX_CALLS_PER_LINT` workers, so a draft to twenty lists cannot starve the others), so three
+lists cost about as long as one. The lint waits for them no longer than what is left of the
+budget: a look-up still running then is a fact not known, and is left to finish on its own.
+Whatever fails, the draft is linted with what is known: never an error to the client. When
+Graph or the token endpoint does not answer at all (a timeout, a refused connection; noticed too
+when a look-up the lint stopped waiting for ends so), the tenant's look-ups pause for half a
+minute, so a live task pane is not slowed on every keystroke by an outage; calls not made
+because the budget was spent are no outage and pause nothing. Logs say how many facts were
+found and what failed (kind and HTTP status), never an address or a word of the mail.
 """
 
 from __future__ import annotations
@@ -27,8 +32,9 @@ import contextvars
 import logging
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
+from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -44,6 +50,7 @@ from .graph import (
     OnBehalfOf,
     budget,
     redact_logged_queries,
+    remaining,
 )
 from .identity import Identity
 
@@ -55,6 +62,7 @@ ORIGINAL_TTL = 300.0  # seconds a replied-to message is kept for its user
 PAUSE_AFTER_OUTAGE = 30.0  # seconds without look-ups for a tenant whose Graph did not answer
 MAX_GROUPS = 20  # groups looked up per draft; the rest count as unknown
 WORKERS = 8  # Graph calls in flight at once, across all requests of this process
+MAX_CALLS_PER_LINT = 4  # of those, how many one lint may hold
 MAX_CACHED_GROUPS = 50_000
 MAX_CACHED_ORIGINALS = 2_000
 
@@ -120,7 +128,8 @@ class Enricher:
                 sizes[key] = size
         original = None
         original_key = None
-        if _needs_original(draft):
+        if _needs_original(draft) and identity.user:
+            # Per user: the message is looked up in this person's mailbox.
             original_key = (identity.tenant, identity.user, draft.in_reply_to.message_id)
             hit, original = self._originals.get(original_key)
             if hit:
@@ -137,66 +146,128 @@ class Enricher:
         started = time.perf_counter()
         original = None
         failures: list[GraphUnavailable] = []
+        late: list[str] = []  # look-ups still running when the budget ended
         with budget(self._settings.graph_budget):
-            token, failure = _outcome(lambda: self._obo.token(identity.tenant, identity.assertion))
-            if failure is not None:
+            [exchange] = self._run([lambda: self._obo.token(identity.tenant, identity.assertion)])
+            done, token, failure = self._wait(exchange, identity.tenant)
+            if not done:
+                late.append("token exchange")
+            elif failure is not None:
                 failures.append(failure)
             else:
-                original = self._ask(identity.org, token, unsized, sizes, original_key, failures)
+                original = self._ask(identity, token, unsized, sizes, original_key, failures, late)
         ttl = self._settings.group_cache_seconds
         for key in unsized:
             if key in sizes:
                 self._groups.put((identity.org, key), sizes[key], ttl)
         if any(f.unreachable for f in failures):
-            self._paused[identity.tenant] = self._clock() + PAUSE_AFTER_OUTAGE
+            self._pause(identity.tenant)
         log.info(
-            "Graph look-ups: %d of %d groups sized, replied-to message %s, failures: %s, %.0f ms",
+            "Graph look-ups: %d of %d groups sized, replied-to message %s, failures: %s, "
+            "not done in time: %s, %.0f ms",
             sum(1 for key in unsized if key in sizes),
             len(unsized),
             "found" if original else ("not found" if original_key else "not needed"),
             "; ".join(str(f) for f in failures) or "none",
+            ", ".join(late) or "none",
             (time.perf_counter() - started) * 1000,
         )
         return original
 
-    def _ask(self, org, token, unsized, sizes, original_key, failures) -> Original | None:
-        """The directory counts and the replied-to message side by side, then MailTips for the
-        lists the directory could not size."""
-        counting = [self._submit(self._directory_size, token, key) for key in unsized]
-        reading = (
-            self._submit(self._graph.replied_to, token, original_key[2]) if original_key else None
-        )
+    def _ask(
+        self, identity: Identity, token, unsized, sizes, original_key, failures, late
+    ) -> Original | None:
+        """The replied-to message and the directory counts side by side, MailTips for the lists
+        the directory could not size as soon as the counts are in, then the message. A look-up
+        not done when the budget ends is neither a fact nor a failure: it is not known."""
+        org, tenant = identity.org, identity.tenant
+        calls: list[Callable[[], object]] = []
+        if original_key:
+            calls.append(lambda: self._graph.replied_to(token, original_key[2]))
+        calls += [lambda key=key: self._directory_size(token, key) for key in unsized]
+        jobs = self._run(calls)
+        reading = jobs[0] if original_key else None
         leftover = []
-        for key, job in zip(unsized, counting, strict=True):
-            size, failure = _outcome(job.result)
-            if size is None:
+        for key, job in zip(unsized, jobs[1:] if original_key else jobs, strict=True):
+            done, size, failure = self._wait(job, tenant)
+            if not done:
+                late.append("group count")
+            elif size is None:
                 leftover.append(key)
             else:
                 sizes[key] = size
             failures += [failure] if failure else []
-        original = None
-        if reading is not None:
-            original, failure = _outcome(reading.result)
-            if failure is None:
-                self._originals.put(original_key, original, ORIGINAL_TTL)
-            failures += [failure] if failure else []
         if leftover and not any(f.unreachable for f in failures):
-            tips, failure = _outcome(lambda: self._graph.mail_tips_sizes(token, leftover))
-            for key in leftover:
+            [tipping] = self._run([lambda: self._graph.mail_tips_sizes(token, leftover)])
+            done, tips, failure = self._wait(tipping, tenant)
+            for key in leftover if done else ():
                 if tips and key in tips:
                     sizes[key] = tips[key]
                 elif failure is None:  # Graph answered: the list stays unknown for a while
                     self._groups.put((org, key), None, UNKNOWN_TTL)
+            late += [] if done else ["MailTips"]
             failures += [failure] if failure else []
+        original = None
+        if reading is not None:
+            done, original, failure = self._wait(reading, tenant)
+            if not done:
+                late.append("message look-up")
+            elif failure is None:
+                self._originals.put(original_key, original, ORIGINAL_TTL)
+            failures += [failure] if failure else []
+        for job in jobs:  # those not started yet: no point once the lint has moved on
+            job.cancel()
         return original
+
+    def _wait(self, job: Future, tenant: str) -> tuple[bool, object, GraphUnavailable | None]:
+        """(done, value, failure) of a look-up, waiting no longer than what is left of the
+        budget. Not done in time (or never started) is no failure, the fact is just not known;
+        should it end later with Graph unreachable, the tenant's look-ups pause then."""
+        finished, _ = futures.wait([job], timeout=remaining() or 0.0)
+        if not finished or job.cancelled():
+            job.add_done_callback(lambda ended: self._after_late(tenant, ended))
+            return False, None, None
+        value, failure = _outcome(job.result)
+        return True, value, failure
+
+    def _after_late(self, tenant: str, job: Future) -> None:
+        if job.cancelled():
+            return
+        error = job.exception()
+        if isinstance(error, GraphUnavailable) and error.unreachable:
+            self._pause(tenant)
+
+    def _pause(self, tenant: str) -> None:
+        self._paused[tenant] = self._clock() + PAUSE_AFTER_OUTAGE
 
     def _directory_size(self, token: str, key: str) -> int | None:
         group_id = self._graph.group_id(token, key)
         return None if group_id is None else self._graph.people_in_group(token, group_id)
 
-    def _submit(self, fn, *args) -> Future:
-        # The copied context carries the budget's deadline into the worker thread.
-        return self._pool.submit(contextvars.copy_context().run, fn, *args)
+    def _run(self, calls: list[Callable[[], object]]) -> list[Future]:
+        """A future for each call, run in order by at most `MAX_CALLS_PER_LINT` of the pool's
+        workers: each takes the next call not yet started until none is left. A call whose
+        future was cancelled (the lint stopped waiting) is skipped."""
+        jobs: list[Future] = [Future() for _ in calls]
+        queue = deque(zip(calls, jobs, strict=True))
+
+        def lane() -> None:
+            while True:
+                try:
+                    call, future = queue.popleft()  # atomic: lanes never take the same call
+                except IndexError:
+                    return
+                if not future.set_running_or_notify_cancel():
+                    continue
+                try:
+                    future.set_result(call())
+                except BaseException as error:  # handed to the waiting lint, by `_outcome`
+                    future.set_exception(error)
+
+        for _ in range(min(MAX_CALLS_PER_LINT, len(calls))):
+            # The copied context carries the budget's deadline into the worker thread.
+            self._pool.submit(contextvars.copy_context().run, lane)
+        return jobs
 
 
 def _outcome(call: Callable[[], object]) -> tuple[object, GraphUnavailable | None]:

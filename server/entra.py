@@ -8,13 +8,20 @@ checks it as a v2.0 access token (the app registration's `accessTokenAcceptedVer
 - `iss` is `https://login.microsoftonline.com/{tid}/v2.0` for the token's own tenant id `tid`,
   which must be a GUID (it goes into URLs: the issuer and the on-behalf-of authority);
 - `aud` is our client id or our application ID URI (`api://<host>/<client id>`);
-- `scp` holds `access_as_user`; `exp` and `nbf` hold, with a minute of clock skew.
+- `scp` holds `access_as_user`; `exp` and `nbf` hold, with a minute of clock skew;
+- `oid`, the user's object id, is a GUID: what is cached per user (server/enrich.py) is keyed by
+  it, so a token without one could share a cache entry with everyone else in its tenant.
 Which organisation the tenant is belongs to the store (server/identity.py maps it).
 
 The signing keys are fetched once and kept for a day. A token naming a key we do not have (Entra
 rolled its keys) makes us fetch them again, at most once a minute, so a stream of forged key ids
-cannot turn us into a JWKS-fetching loop. `Rejected` messages name the check that failed, never a
-token or claim value; the token itself is never logged.
+cannot turn us into a JWKS-fetching loop. No lock is held while fetching: with keys in hand, the
+daily refresh runs in the background and every request goes on with the keys it has; only a
+request whose key id is unknown (or one arriving before any keys were fetched) waits for a fetch,
+and a refresh that fails keeps the keys we have. `Rejected` messages name the check that failed,
+never a token or claim value; the token itself is never logged. When the keys cannot be had at
+all (discovery or the JWKS unreachable, or answering something that is not a discovery document
+or a key set) verification raises `KeysUnavailable`: our outage, not a bad token (a 503).
 
 Configuration (each key from the app config, else `$DRAFTLINT_<KEY>`, else the default):
 - `OUTLOOK_CLIENT_ID`: the add-in's app registration; Entra tokens are accepted only when set.
@@ -62,8 +69,9 @@ CLOCK_SKEW = 60  # seconds tolerated on exp/nbf/iat
 MAX_TOKEN = 16_384  # characters; Entra access tokens are 1-4 KB, more with many claims
 KEYS_TTL = 24 * 3600.0  # Entra asks relying parties to refresh their keys daily
 REFETCH_INTERVAL = 60.0  # at most one forced re-fetch per minute for an unknown key id
-RETRY_AFTER_FAILURE = 10.0  # with no keys at all, how long a failed fetch is not retried
+RETRY_AFTER_FAILURE = 10.0  # how long a failed fetch is not retried
 KEYS_TIMEOUT = 3.0  # seconds per call for discovery and the keys
+KEYS_WAIT = 2 * KEYS_TIMEOUT + 1.0  # how long a request waits for another request's fetch
 MAX_KEYS_BYTES = 1_000_000
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
@@ -71,6 +79,14 @@ _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 class Rejected(Exception):
     """The bearer token is not a valid access token for us; the message is the 401's detail."""
+
+
+class KeysUnavailable(Exception):
+    """Entra's signing keys cannot be fetched, so no token can be checked: our outage, not the
+    caller's fault (a 503, not a 401). The message is the 503's detail."""
+
+    def __init__(self, message: str = "Microsoft's signing keys are unreachable; try again."):
+        super().__init__(message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +149,7 @@ class EntraToken:
     on-behalf-of flow presents as the user's assertion. Never in a repr, never logged."""
 
     tenant: str
-    user: str | None
+    user: str
     assertion: str = field(repr=False)
 
 
@@ -143,9 +159,18 @@ def looks_like_jwt(token: str) -> bool:
     return len(parts) == 3 and all(_BASE64URL.fullmatch(p) for p in parts)
 
 
+class _Fetch:
+    """One fetch of the keys in progress; others who need its result wait on `done`."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.ok = False
+
+
 class SigningKeys:
     """Entra's signing keys by key id, fetched on first use and kept for a day; an unknown key
-    id triggers a re-fetch at most once per `REFETCH_INTERVAL`."""
+    id triggers a re-fetch at most once per `REFETCH_INTERVAL`. One fetch at a time, never under
+    the lock: requests whose key is known are answered from the keys in hand meanwhile."""
 
     def __init__(
         self, settings: EntraSettings, *, clock: Callable[[], float] = time.monotonic
@@ -154,44 +179,99 @@ class SigningKeys:
         self._clock = clock
         self._lock = threading.Lock()
         self._jwks_uri = settings.jwks_uri
-        self._keys: dict[str, jwt.PyJWK] = {}
+        self._keys: dict[str, jwt.PyJWK] = {}  # replaced whole, never changed in place
         self._expires = 0.0
         self._last_forced: float | None = None
         self._retry_at = 0.0
+        self._fetch_in_progress: _Fetch | None = None
+        self._last_fetch_ok = True
         self.fetches = 0  # how many times the keys were fetched (for the tests and logs)
 
     def get(self, kid: str) -> jwt.PyJWK | None:
-        """The key named `kid`, None when Entra has no such key; Rejected when the keys cannot
-        be fetched at all."""
+        """The key named `kid`, None when Entra has no such key; KeysUnavailable when the keys
+        cannot be fetched, and we have none or this token's key may be among those we lack."""
         with self._lock:
             now = self._clock()
-            if now >= self._expires and now >= self._retry_at:
-                self._refresh(now)
             key = self._keys.get(kid)
-            forced_ok = self._last_forced is None or now - self._last_forced >= REFETCH_INTERVAL
-            if key is None and forced_ok and now >= self._retry_at:
-                self._last_forced = now
-                self._refresh(now)
-                key = self._keys.get(kid)
-            if not self._keys:
-                raise Rejected("Microsoft's signing keys could not be fetched; try again shortly.")
-            return key
+            stale = now >= self._expires and now >= self._retry_at
+            if self._keys and stale and self._fetch_in_progress is None:
+                self._start_fetch(now, background=True)  # the daily refresh
+            if key is not None:
+                return key
+            fetch = self._fetch_in_progress
+            if fetch is None:
+                if self._keys:  # a key id we do not have: Entra may have rolled its keys
+                    recent = self._last_forced is not None and (
+                        now - self._last_forced < REFETCH_INTERVAL
+                    )
+                    if recent or now < self._retry_at:
+                        if not self._last_fetch_ok:  # we cannot tell whether Entra has it
+                            raise KeysUnavailable()
+                        return None
+                    self._last_forced = now
+                elif now < self._retry_at:
+                    raise KeysUnavailable()
+                fetch = self._start_fetch(now, background=False)
+                lead = True
+            else:
+                lead = False
+        if lead:
+            self._run(fetch, now)
+        else:
+            fetch.done.wait(KEYS_WAIT)
+        with self._lock:
+            key = self._keys.get(kid)
+        if key is None and not fetch.ok:
+            raise KeysUnavailable()  # not known whether Microsoft publishes it
+        return key
 
-    def _refresh(self, now: float) -> None:
+    def _start_fetch(self, now: float, *, background: bool) -> _Fetch:
+        """With the lock held: a new fetch, run by the caller or (background) by a thread."""
+        fetch = self._fetch_in_progress = _Fetch()
+        if background:
+            threading.Thread(
+                target=self._run, args=(fetch, now), name="entra-keys", daemon=True
+            ).start()
+        return fetch
+
+    def _run(self, fetch: _Fetch, now: float) -> None:
         try:
-            self._keys = self._fetch()
-            self._expires = now + KEYS_TTL
-        except (requests.RequestException, ValueError, jwt.PyJWKSetError) as error:
-            # Keep any keys we have; without any, stop trying for a few seconds.
+            keys = self._fetch()
+        except Exception as error:  # unreachable, or not a discovery document / key set
+            # Keep any keys we have; do not try again for a few seconds.
             log.warning("Entra signing keys could not be fetched: %s", type(error).__name__)
-            self._retry_at = now + RETRY_AFTER_FAILURE
+            with self._lock:
+                self._retry_at = now + RETRY_AFTER_FAILURE
+                self._last_fetch_ok = False
+        else:
+            with self._lock:
+                self._keys = keys
+                self._expires = now + KEYS_TTL
+                self._last_fetch_ok = True
+            fetch.ok = True
+        finally:
+            with self._lock:
+                if self._fetch_in_progress is fetch:
+                    self._fetch_in_progress = None
+            fetch.done.set()
 
     def _fetch(self) -> dict[str, jwt.PyJWK]:
         self.fetches += 1
-        if self._jwks_uri is None:
-            self._jwks_uri = str(self._get_json(self._settings.openid_config)["jwks_uri"])
-        keys = jwt.PyJWKSet.from_dict(self._get_json(self._jwks_uri))
-        return {k.key_id: k for k in keys.keys if k.key_id and k.key_type == "RSA"}
+        jwks_uri = self._jwks_uri
+        if jwks_uri is None:
+            jwks_uri = self._get_json(self._settings.openid_config).get("jwks_uri")
+            if not isinstance(jwks_uri, str) or not jwks_uri.startswith(("https://", "http://")):
+                raise ValueError("discovery document without a jwks_uri")
+        keys = jwt.PyJWKSet.from_dict(self._get_json(jwks_uri))
+        found = {
+            k.key_id: k
+            for k in keys.keys
+            if isinstance(k.key_id, str) and k.key_id and k.key_type == "RSA"
+        }
+        if not found:
+            raise ValueError("no RSA signing keys")
+        self._jwks_uri = jwks_uri
+        return found
 
     def _get_json(self, url: str) -> dict:
         response = requests.get(url, timeout=KEYS_TIMEOUT, verify=self._settings.ca_bundle)
@@ -230,7 +310,7 @@ class EntraVerifier:
             raise Rejected("The access token is signed with a key Microsoft does not publish.")
         claims = self._decode(token, key)
         tenant = claims["tid"]
-        if not isinstance(tenant, str) or not _GUID.match(tenant):
+        if not isinstance(tenant, str) or not _GUID.fullmatch(tenant):
             raise Rejected("The access token's tenant id (tid) is not a GUID.")
         if claims.get("iss") != self.settings.issuer.replace("{tenantid}", tenant):
             raise Rejected("The access token was not issued by its tenant (iss).")
@@ -238,8 +318,9 @@ class EntraVerifier:
         if not isinstance(scopes, str) or REQUIRED_SCOPE not in scopes.split():
             raise Rejected(f"The access token lacks the '{REQUIRED_SCOPE}' scope (scp).")
         user = claims.get("oid")
-        user = user if isinstance(user, str) else None
-        return EntraToken(tenant=tenant, user=user, assertion=token)
+        if not isinstance(user, str) or not _GUID.fullmatch(user.lower()):
+            raise Rejected("The access token's user object id (oid) is missing or not a GUID.")
+        return EntraToken(tenant=tenant, user=user.lower(), assertion=token)
 
     def _decode(self, token: str, key: jwt.PyJWK) -> dict:
         try:

@@ -10,7 +10,10 @@ bounded number of them.
 Every HTTP call, MSAL's included, goes through `BudgetSession`: a per-call timeout
 (`OUTLOOK_GRAPH_TIMEOUT`) cut to what is left of the lint's budget (`budget()`), and no call at
 all once it is spent. Failures raise `GraphUnavailable`, whose message is the kind of failure and
-the HTTP status only: never an address, a subject or a token.
+the HTTP status only: never an address, a subject or a token. Its `unreachable` says a call was
+made and got no answer in time (a timeout, a refused or broken connection): an outage. A call
+never made because the budget was already spent (`BudgetSpent`) says nothing about Graph, and
+is not `unreachable`.
 
 The calls (permissions per Microsoft's docs, all delegated):
 - `GET /groups?$filter=mail eq '...'&$select=id` (GroupMember.Read.All), then
@@ -53,16 +56,28 @@ _deadline: ContextVar[float | None] = ContextVar("graph_deadline", default=None)
 
 class GraphUnavailable(Exception):
     """Graph (or the token endpoint) could not answer; the message is safe to log.
-    `unreachable`: no answer at all (timeout, connection refused, budget spent), as opposed to
-    an answer we cannot use (an HTTP error, an unexpected body)."""
+    `unreachable`: a call made got no answer at all (a timeout, a refused or broken connection):
+    an outage, as opposed to an answer we cannot use (an HTTP error, an unexpected body) or a
+    call never made because the lint's budget was spent (`BudgetSpent`), neither of which is."""
 
     def __init__(self, message: str, *, unreachable: bool = False):
         super().__init__(message)
         self.unreachable = unreachable
 
 
-class BudgetSpent(requests.Timeout):
-    """The lint's time for outside look-ups is used up: no further call is made."""
+class BudgetSpent(Exception):
+    """The lint's time for outside look-ups is used up: the call is not made. Not a `requests`
+    error on purpose: it is no sign that Graph is down, and must not pause the tenant's look-ups
+    as an outage does."""
+
+
+MIN_CALL = 0.01  # seconds: with less than this left of the budget, no call is started
+
+
+def remaining() -> float | None:
+    """Seconds left of the current `budget()` (never negative), None outside one."""
+    deadline = _deadline.get()
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
 
 
 @contextmanager
@@ -90,8 +105,8 @@ class BudgetSession(requests.Session):
         deadline = _deadline.get()
         if deadline is not None:
             left = deadline - time.monotonic()
-            if left <= 0.01:
-                raise BudgetSpent("no time left for outside look-ups")
+            if left <= MIN_CALL:
+                raise BudgetSpent("budget spent")
             timeout = min(timeout, left)
         kwargs["timeout"] = timeout
         if kwargs.get("verify") is None:
@@ -136,6 +151,8 @@ class OnBehalfOf:
             result = self._app(tenant).acquire_token_on_behalf_of(
                 assertion, list(self._settings.graph_scopes)
             )
+        except BudgetSpent:
+            raise GraphUnavailable("token endpoint: budget spent") from None
         except requests.RequestException as error:
             raise GraphUnavailable(
                 f"token endpoint: {type(error).__name__}", unreachable=True
@@ -281,6 +298,8 @@ class GraphClient:
         headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
         try:
             response = self._http.request(method, f"{self._base}/{path}", headers=headers, **kwargs)
+        except BudgetSpent:
+            raise GraphUnavailable(f"{what}: budget spent") from None
         except requests.RequestException as error:
             raise GraphUnavailable(f"{what}: {type(error).__name__}", unreachable=True) from None
         if response.status_code != 200:

@@ -6,7 +6,9 @@ anyone, in dev mode (organisation `local`); scripts holding an API key (`Authori
 whose bearer token is an Entra ID access token for our API (verified by server/entra.py; its
 tenant id names the organisation through the store's `entra-tenant` alias). A bearer credential
 that matches no API key and has the shape of a JWT is taken for an Entra token. (The Gmail add-on
-verifies Google's ID tokens itself, server/gmail/verify.py.)
+verifies Google's ID tokens itself, server/gmail/verify.py.) When Entra's signing keys cannot be
+fetched, no token can be checked: that is our outage, answered 503 (with `Retry-After`), never a
+401 that would send the person through signing in again.
 """
 
 from __future__ import annotations
@@ -17,12 +19,12 @@ from dataclasses import dataclass, field
 
 from flask import Request
 from werkzeug.datastructures import WWWAuthenticate
-from werkzeug.exceptions import Unauthorized
+from werkzeug.exceptions import ServiceUnavailable, Unauthorized
 
 from linters import Policy
 
 from .engine import current_storage
-from .entra import EntraVerifier, Rejected, looks_like_jwt
+from .entra import RETRY_AFTER_FAILURE, EntraVerifier, KeysUnavailable, Rejected, looks_like_jwt
 from .store import AliasKind, org_for_alias
 
 
@@ -48,7 +50,8 @@ def authenticate(
     api_keys: Mapping[str, str],
     entra: EntraVerifier | None = None,
 ) -> Identity:
-    """Return the caller's identity or raise a 401 problem."""
+    """Return the caller's identity, or raise a 401 problem (a 503 when Entra's signing keys
+    cannot be fetched)."""
     if dev_mode:
         return DEV
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -72,6 +75,8 @@ def _entra_identity(token: str, entra: EntraVerifier | None) -> Identity:
         verified = entra.verify(token)
     except Rejected as rejected:
         raise _unauthorized(str(rejected)) from None
+    except KeysUnavailable as unavailable:
+        raise ServiceUnavailable(str(unavailable), retry_after=int(RETRY_AFTER_FAILURE)) from None
     with current_storage().sessions() as db:
         org = org_for_alias(db, AliasKind.ENTRA_TENANT, verified.tenant)
         slug = org.slug if org is not None else None

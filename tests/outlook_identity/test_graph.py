@@ -11,8 +11,9 @@ from urllib.parse import quote
 import pytest
 
 from linters.schema import load_draft
-from server.enrich import Enricher
+from server.enrich import MAX_CALLS_PER_LINT, WORKERS, Enricher
 from server.entra import EntraSettings, EntraVerifier
+from server.graph import BudgetSession, GraphClient, GraphUnavailable, OnBehalfOf, budget
 from server.identity import Identity
 
 TENANT_A = "a1a1a1a1-0000-4000-8000-00000000000a"
@@ -310,3 +311,122 @@ def test_several_lists_are_all_sized(lint, microsoft):
 
     assert lint(draft).get_json()["audience"] == 1 + sum(lists.values())
     assert _on_behalf(microsoft).count("count") == len(lists)
+
+
+# --- the budget: spent is no outage, late is not known, one lint shares the pool -----------------
+
+
+def test_a_call_under_a_spent_budget_is_not_made_and_is_no_outage(microsoft, outlook_config):
+    settings = EntraSettings.from_config(outlook_config)
+    http = BudgetSession(settings.graph_timeout, settings.ca_bundle)
+    on_behalf = OnBehalfOf(settings, http)
+    graph = GraphClient(settings.graph_url, http)
+    token = on_behalf.token(TENANT_A, microsoft.access_token(TENANT_A))  # no budget here
+    other_assertion = microsoft.access_token(TENANT_A, name="Someone Else")
+    before = list(microsoft.calls)
+
+    with budget(0.0):
+        for call in (
+            lambda: on_behalf.token(TENANT_A, other_assertion),
+            lambda: graph.group_id(token, LIST),
+            lambda: graph.mail_tips_sizes(token, [LIST]),
+            lambda: graph.replied_to(token, MESSAGE_ID),
+        ):
+            with pytest.raises(GraphUnavailable, match="budget spent") as failure:
+                call()
+            assert not failure.value.unreachable
+
+    assert microsoft.calls == before
+
+
+def test_a_call_that_times_out_is_an_outage(microsoft, outlook_config):
+    settings = EntraSettings.from_config(outlook_config)
+    http = BudgetSession(0.3, settings.ca_bundle)
+    token = OnBehalfOf(settings, http).token(TENANT_A, microsoft.access_token(TENANT_A))
+    microsoft.stall["groups"] = 5.0
+
+    with budget(1.0), pytest.raises(GraphUnavailable) as failure:
+        GraphClient(settings.graph_url, http).group_id(token, LIST)
+
+    assert failure.value.unreachable
+
+
+def test_a_look_up_still_running_when_the_budget_ends_is_not_waited_for(lint, microsoft):
+    microsoft.groups[(TENANT_A, LIST)] = ("g-staff", 40)
+    # The group look-up answers, a byte every half second: no read ever times out, and the
+    # answer takes far longer than the budget.
+    microsoft.trickle["groups"] = 0.5
+
+    started = time.perf_counter()
+    response = lint(_reply_all_to_list())
+    elapsed = time.perf_counter() - started
+
+    assert response.status_code == 200
+    assert elapsed < 2.0, elapsed  # budget 1.5 s, plus the lint and the test client
+    assert response.get_json()["audience"] == 11  # not known: the policy's unknown size
+    assert "content-free-reply-all" in _rules(response)
+
+    # Late is not an outage: the next lint asks again, and this time gets its answer.
+    microsoft.trickle.clear()
+    assert lint(_reply_all_to_list()).get_json()["audience"] == 41
+    assert microsoft.calls.count("groups") == 2
+
+
+def test_mailtips_are_asked_while_the_message_look_up_is_still_running(lint, microsoft):
+    microsoft.groups[(TENANT_A, LIST)] = ("g-staff", 40)
+    microsoft.fail.add("count")
+    microsoft.mail_tips[(TENANT_A, LIST)] = 33
+    microsoft.messages[(TENANT_A, MESSAGE_ID)] = _graph_message()
+    microsoft.trickle["messages"] = 0.5
+    draft = _reply_all_to_list()
+    draft["in_reply_to"] = {"message_id": MESSAGE_ID}
+
+    started = time.perf_counter()
+    response = lint(draft)
+    elapsed = time.perf_counter() - started
+
+    assert response.status_code == 200
+    assert elapsed < 2.0, elapsed
+    assert response.get_json()["audience"] == 34  # sized by MailTips
+    assert "mailtips" in microsoft.calls
+
+    # Not paused either: the message is asked for again (the size is cached by now).
+    microsoft.trickle.clear()
+    assert lint(draft).status_code == 200
+    assert microsoft.calls.count("messages") == 2
+    assert microsoft.calls.count("groups") == 1
+
+
+def test_one_draft_to_many_lists_holds_only_a_few_of_the_pools_workers(lint, microsoft):
+    lists = {f"team-{n}@alpha.example": n for n in range(1, 13)}
+    for address, people in lists.items():
+        microsoft.groups[(TENANT_A, address)] = (f"g-{people}", people)
+    microsoft.stall["groups"] = 0.1
+    draft = _reply_all_to_list()
+    draft["cc"] = [{"email": address, "type": "group"} for address in lists]
+
+    started = time.perf_counter()
+    response = lint(draft)
+
+    assert response.status_code == 200
+    assert time.perf_counter() - started < 2.0
+    assert 2 <= microsoft.graph_peak <= MAX_CALLS_PER_LINT < WORKERS
+    assert response.get_json()["audience"] == 1 + sum(lists.values())
+
+
+def test_without_a_user_object_id_no_message_is_looked_up(microsoft, outlook_config):
+    # The verifier refuses such tokens (test_tokens.py); the cache of replied-to messages is
+    # keyed by user, so the enricher does not rely on that alone.
+    settings = EntraSettings.from_config(outlook_config)
+    microsoft.messages[(TENANT_A, MESSAGE_ID)] = _graph_message()
+    identity = Identity(
+        org="alpha.example",
+        method="entra",
+        tenant=TENANT_A,
+        user=None,
+        assertion=microsoft.access_token(TENANT_A),
+    )
+
+    draft = load_draft(_reply_to_everyone_after_a_bcc())
+    assert Enricher(settings).enrich(draft, identity) is draft
+    assert "messages" not in microsoft.calls

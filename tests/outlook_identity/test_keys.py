@@ -1,13 +1,17 @@
 """Entra's signing keys: fetched once, re-fetched when a token names a new key, but at most once a
-minute however many unknown key ids arrive; unreachable keys are a 401, never a 5xx."""
+minute however many unknown key ids arrive. Keys that cannot be had (unreachable, or a document
+that is not what it should be) are our outage: a 503 problem, never a 401 nor a 500. With keys in
+hand, a refresh that is slow or fails holds up no one whose key is known."""
 
 from __future__ import annotations
 
 import socket
+import threading
+import time
 
 import pytest
 
-from server.entra import EntraSettings, EntraVerifier, Rejected
+from server.entra import EntraSettings, EntraVerifier, KeysUnavailable, Rejected
 
 TENANT_A = "a1a1a1a1-0000-4000-8000-00000000000a"
 
@@ -61,9 +65,21 @@ def test_unknown_key_ids_refetch_at_most_once_a_minute(verifier, microsoft, cloc
     assert microsoft.calls.count("jwks") == 3
 
 
+def _eventually(condition, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def test_the_keys_are_refreshed_after_a_day(verifier, microsoft, clock):
     verifier.verify(microsoft.access_token(TENANT_A))
     clock.now += 24 * 3600 + 1
+    verifier.verify(microsoft.access_token(TENANT_A))  # served from the keys in hand...
+    assert _eventually(lambda: microsoft.calls.count("jwks") == 2)  # ...refreshed behind it
+    time.sleep(0.1)
     verifier.verify(microsoft.access_token(TENANT_A))
     assert microsoft.calls.count("jwks") == 2
 
@@ -74,18 +90,150 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
-def test_unreachable_keys_are_a_401_not_a_5xx(make_app, sqlite_url, microsoft, caplog):
+def _lint(app, token: str):
+    return app.test_client().post(
+        "/v1/lint", json={"body": {"content": "hi"}}, headers={"Authorization": f"Bearer {token}"}
+    )
+
+
+def _assert_keys_unreachable(response) -> None:
+    assert response.status_code == 503, response.get_data(as_text=True)
+    assert response.content_type == "application/problem+json"
+    problem = response.get_json()
+    assert problem["status"] == 503
+    assert "signing keys are unreachable; try again" in problem["detail"]
+    assert int(response.headers["Retry-After"]) > 0
+    assert "WWW-Authenticate" not in response.headers  # not a sign-in problem
+
+
+def test_unreachable_keys_are_a_503_not_a_401(make_app, sqlite_url, microsoft, caplog):
     dead = f"https://127.0.0.1:{_closed_port()}/keys"
     app = make_app(sqlite_url, OUTLOOK_JWKS_URI=dead)
     token = microsoft.access_token(TENANT_A)
 
-    response = app.test_client().post(
-        "/v1/lint", json={"body": {"content": "hi"}}, headers={"Authorization": f"Bearer {token}"}
-    )
-
-    assert response.status_code == 401
-    assert "signing keys could not be fetched" in response.get_json()["detail"]
+    _assert_keys_unreachable(_lint(app, token))
     assert token not in caplog.text
+
+
+@pytest.mark.parametrize("down", ["discovery", "jwks"])
+def test_discovery_or_keys_failing_are_a_503(make_app, sqlite_url, microsoft, down):
+    microsoft.fail.add(down)
+    app = make_app(sqlite_url)
+
+    _assert_keys_unreachable(_lint(app, microsoft.access_token(TENANT_A)))
+
+
+@pytest.mark.parametrize(
+    "endpoint, document",
+    [
+        ("discovery", {"issuer": "https://login.example/{tenantid}/v2.0"}),  # no jwks_uri
+        ("discovery", {"jwks_uri": 42}),
+        ("discovery", {"jwks_uri": ""}),
+        ("discovery", ["not", "an", "object"]),
+        ("jwks", {"keys": []}),
+        ("jwks", {"keys": "nope"}),
+        ("jwks", {"keys": [1, "two", None]}),
+        ("jwks", {"no": "keys"}),
+        ("jwks", {"keys": [{"kty": "EC", "kid": "ec-only", "crv": "P-256"}]}),
+        ("jwks", {"keys": [{"kty": "RSA", "kid": "k", "n": "!!", "e": "AQAB"}]}),
+    ],
+)
+def test_a_malformed_discovery_document_or_key_set_is_a_503_not_a_500(
+    make_app, sqlite_url, microsoft, endpoint, document
+):
+    microsoft.documents[endpoint] = document
+    app = make_app(sqlite_url)
+
+    _assert_keys_unreachable(_lint(app, microsoft.access_token(TENANT_A)))
+    assert microsoft.calls.count(endpoint) == 1
+
+
+def test_without_keys_a_failed_fetch_is_not_retried_for_a_few_seconds(verifier, microsoft, clock):
+    microsoft.fail.add("jwks")
+    for _ in range(5):
+        with pytest.raises(KeysUnavailable):
+            verifier.verify(microsoft.access_token(TENANT_A))
+    assert microsoft.calls.count("jwks") == 1
+
+    microsoft.fail.clear()
+    clock.now += 11
+    assert verifier.verify(microsoft.access_token(TENANT_A)).tenant == TENANT_A
+
+
+def test_with_keys_in_hand_a_failing_daily_refresh_lets_valid_tokens_through(
+    verifier, microsoft, clock
+):
+    verifier.verify(microsoft.access_token(TENANT_A))
+    microsoft.fail.add("jwks")
+    clock.now += 24 * 3600 + 1
+
+    for _ in range(3):
+        assert verifier.verify(microsoft.access_token(TENANT_A)).tenant == TENANT_A
+        assert _eventually(lambda: microsoft.calls.count("jwks") == 2)
+    clock.now += 11  # the failed refresh is tried again, and fails again: still fine
+    assert verifier.verify(microsoft.access_token(TENANT_A)).tenant == TENANT_A
+    assert _eventually(lambda: microsoft.calls.count("jwks") == 3)
+    assert verifier.verify(microsoft.access_token(TENANT_A)).tenant == TENANT_A
+
+
+def test_with_keys_in_hand_a_failing_refetch_for_a_new_key_lets_known_keys_through(
+    make_app, sqlite_url, microsoft
+):
+    app = make_app(sqlite_url)
+    old = microsoft.access_token(TENANT_A)
+    assert _lint(app, old).status_code == 200
+    microsoft.rotate()
+    new = microsoft.access_token(TENANT_A)
+    microsoft.fail.add("jwks")
+
+    # We cannot tell whether Microsoft publishes the new key: try again, not "sign in again".
+    _assert_keys_unreachable(_lint(app, new))
+    _assert_keys_unreachable(_lint(app, new))  # within the minute: not fetched again
+    assert microsoft.calls.count("jwks") == 2
+    assert _lint(app, old).status_code == 200  # the key in hand still works
+    assert _lint(app, old).status_code == 200
+
+
+def test_a_slow_refetch_holds_up_only_the_token_that_needs_it(verifier, microsoft, clock):
+    known = microsoft.access_token(TENANT_A)
+    verifier.verify(known)
+    microsoft.rotate()
+    rolled = microsoft.access_token(TENANT_A)
+    microsoft.stall["jwks"] = 1.0
+    clock.now += 5
+    results: list = []
+    waiting = threading.Thread(target=lambda: results.append(verifier.verify(rolled)))
+    waiting.start()
+    assert _eventually(lambda: microsoft.calls.count("jwks") == 2)
+
+    started = time.perf_counter()
+    for _ in range(5):
+        assert verifier.verify(known).tenant == TENANT_A
+    assert time.perf_counter() - started < 0.5  # not behind the re-fetch
+    assert waiting.is_alive()
+
+    waiting.join(timeout=5)
+    assert [r.tenant for r in results] == [TENANT_A]  # the rolled key arrived and verified
+    assert microsoft.calls.count("jwks") == 2
+
+
+def test_requests_that_arrive_before_any_keys_wait_for_one_fetch(verifier, microsoft):
+    microsoft.stall["discovery"] = 0.3
+    results: list = []
+    threads = [
+        threading.Thread(
+            target=lambda: results.append(verifier.verify(microsoft.access_token(TENANT_A)))
+        )
+        for _ in range(5)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+
+    assert [r.tenant for r in results] == [TENANT_A] * 5
+    assert microsoft.calls.count("discovery") == 1
+    assert microsoft.calls.count("jwks") == 1
 
 
 def test_a_rotated_key_is_picked_up_by_the_running_app(app, microsoft):

@@ -10,6 +10,7 @@ import jwt
 import pytest
 
 from server.app import create_app
+from server.entra import EntraSettings, EntraVerifier
 
 TENANT_A = "a1a1a1a1-0000-4000-8000-00000000000a"
 TENANT_B = "b2b2b2b2-0000-4000-8000-00000000000b"
@@ -111,6 +112,13 @@ def _forgeries(microsoft):
             "not a GUID",
         ),
         "no expiry": (microsoft.access_token(a, exp=None), "no 'exp' claim"),
+        "no user object id": (microsoft.access_token(a, oid=None), "(oid)"),
+        "user object id not a GUID": (microsoft.access_token(a, oid="peter"), "(oid)"),
+        "user object id a number": (microsoft.access_token(a, oid=12345), "(oid)"),
+        "user object id with a newline": (
+            microsoft.access_token(a, oid="00000000-0000-4000-8000-000000000001\n"),
+            "(oid)",
+        ),
         "not a JWT": ("abc.def.ghi", "not a valid JWT"),
         "too long": ("a" * 20_000 + ".b.c", "too long"),
     }
@@ -134,6 +142,10 @@ FORGERIES = [
     "no tenant",
     "tenant not a GUID",
     "no expiry",
+    "no user object id",
+    "user object id not a GUID",
+    "user object id a number",
+    "user object id with a newline",
     "not a JWT",
     "too long",
 ]
@@ -199,3 +211,10 @@ def test_the_other_v1_endpoints_accept_entra_tokens_too(app, microsoft):
     headers = {"Authorization": f"Bearer {microsoft.access_token(TENANT_A)}"}
     assert client.get("/v1/rules", headers=headers).status_code == 200
     assert client.post("/v1/parse", json=SMALL_REPLY, headers=headers).status_code == 200
+
+
+def test_the_user_object_id_is_kept_in_one_spelling(microsoft, outlook_config):
+    oid = "ABCDEF01-2345-4678-89AB-CDEF01234567"
+    verifier = EntraVerifier(EntraSettings.from_config(outlook_config))
+
+    assert verifier.verify(microsoft.access_token(TENANT_A, oid=oid)).user == oid.lower()

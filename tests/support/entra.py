@@ -15,7 +15,12 @@ reuses) with:
 Tests mint access tokens with `access_token(tenant, ...)` (any claim overridden or dropped, any key,
 key id or algorithm), put directory data in `groups`, `mail_tips` and `messages`, and use the
 switches: `fail` (endpoint names answering 503), `stall` (endpoint name -> seconds to wait before
-answering) and `calls` (every endpoint hit, in order). Nothing in the app is patched.
+answering), `trickle` (endpoint name -> seconds between the bytes of its answer's body: a server
+that answers, but too slowly for any per-read timeout to notice), `documents` (endpoint name ->
+the JSON served instead of the real answer, e.g. a malformed discovery document) and `calls`
+(every endpoint hit, in order); `graph_peak` is the most Graph requests seen in flight at once.
+Endpoint names: `discovery`, `jwks`, `tenant-discovery`, `token`, `groups`, `count`, `mailtips`,
+`messages`. Nothing in the app is patched.
 
 Like idp.py this is a plain module that conftests import by name (`import entra`).
 """
@@ -62,7 +67,12 @@ class MicrosoftStandIn:
     messages: dict[tuple[str, str], dict] = field(default_factory=dict)  # (tenant, message id)
     fail: set[str] = field(default_factory=set)
     stall: dict[str, float] = field(default_factory=dict)
+    trickle: dict[str, float] = field(default_factory=dict)
+    documents: dict[str, object] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    graph_in_flight: int = 0
+    graph_peak: int = 0
+    _count_lock: threading.Lock = field(default_factory=threading.Lock)
     token_requests: list[dict] = field(default_factory=list)
     issued: set[str] = field(default_factory=set)  # access tokens for our API it minted
     graph_tokens: dict[str, str] = field(default_factory=dict)  # Graph token -> tenant
@@ -74,8 +84,16 @@ class MicrosoftStandIn:
         for kid in list(self.keys)[1:]:
             del self.keys[kid]
         self.kid = next(iter(self.keys))
-        for collection in (self.groups, self.mail_tips, self.messages, self.stall):
+        for collection in (
+            self.groups,
+            self.mail_tips,
+            self.messages,
+            self.stall,
+            self.trickle,
+            self.documents,
+        ):
             collection.clear()
+        self.graph_peak = 0
         self.fail.clear()
         self.calls.clear()
         self.token_requests.clear()
@@ -137,6 +155,7 @@ class MicrosoftStandIn:
 
 class _Handler(BaseHTTPRequestHandler):
     standin: MicrosoftStandIn
+    endpoint: str | None = None  # the endpoint this request is for, once known
 
     def log_message(self, format, *args):  # quiet
         pass
@@ -147,7 +166,8 @@ class _Handler(BaseHTTPRequestHandler):
         s = self.standin
         path = parts.path
         if path == "/common/v2.0/.well-known/openid-configuration":
-            s.calls.append("discovery")
+            if self._switched("discovery"):
+                return None
             return self._json(
                 {
                     "issuer": f"{s.base}/{{tenantid}}/v2.0",
@@ -156,7 +176,8 @@ class _Handler(BaseHTTPRequestHandler):
                 }
             )
         if path == "/common/discovery/v2.0/keys":
-            s.calls.append("jwks")
+            if self._switched("jwks"):
+                return None
             return self._json(s.jwks())
         match = re.fullmatch(r"/([0-9a-f-]{36})/v2\.0/\.well-known/openid-configuration", path)
         if match:
@@ -193,6 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _token(self, tenant: str, form: dict):
         s = self.standin
         s.calls.append("token")
+        self.endpoint = "token"
         s.token_requests.append(form)
         self._stall("token")
         if "token" in s.fail:
@@ -225,8 +247,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _graph(self, method: str, path: str, query: dict, body: str | None):
         s = self.standin
+        with s._count_lock:
+            s.graph_in_flight += 1
+            s.graph_peak = max(s.graph_peak, s.graph_in_flight)
+        try:
+            return self._graph_answer(method, path, query, body)
+        finally:
+            with s._count_lock:
+                s.graph_in_flight -= 1
+
+    def _graph_answer(self, method: str, path: str, query: dict, body: str | None):
+        s = self.standin
         name = _graph_endpoint(method, path)
         s.calls.append(name)
+        self.endpoint = name
         self._stall(name)
         if name in s.fail:
             return self._json({"error": {"code": "serviceNotAvailable"}}, 503)
@@ -266,6 +300,21 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json({"value": [message] if message else []})
         return self._json({"error": {"code": "BadRequest"}}, 400)
 
+    def _switched(self, name: str) -> bool:
+        """Record a call to a discovery or keys endpoint and apply the switches; True when the
+        answer has been sent (a failure or a replacement document)."""
+        s = self.standin
+        s.calls.append(name)
+        self.endpoint = name
+        self._stall(name)
+        if name in s.fail:
+            self._json({"error": "temporarily_unavailable"}, 503)
+            return True
+        if name in s.documents:
+            self._send(json.dumps(s.documents[name]).encode(), "application/json", 200)
+            return True
+        return False
+
     def _stall(self, name: str) -> None:
         """Wait the configured time (or until the test is over) before answering."""
         seconds = self.standin.stall.get(name)
@@ -279,12 +328,23 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(text.encode(), "text/plain", 200)
 
     def _send(self, data: bytes, content_type: str, status: int):
+        interval = self.standin.trickle.get(self.endpoint or "")
+        released = self.standin.released
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            if not interval:
+                self.wfile.write(data)
+                return
+            self.wfile.flush()
+            for n in range(len(data)):  # one byte at a time, until the test is over
+                if released.wait(interval):
+                    self.wfile.write(data[n:])
+                    break
+                self.wfile.write(data[n : n + 1])
+                self.wfile.flush()
         except OSError:  # the client gave up waiting (a stall test): nothing to do
             pass
 
