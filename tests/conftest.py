@@ -19,6 +19,7 @@ from marshmallow import fields
 
 from linters import Finding, Severity, Span
 from linters.registry import Options, PluginError, Registry, Rule
+from server.store import migrate
 
 BROKEN_PLUGIN = PluginError(
     "broken = broken_pkg:Rule", "failed to import: ModuleNotFoundError: No module named 'x'"
@@ -104,3 +105,18 @@ def empty_database_url(request, tmp_path: Path) -> Iterator[str]:
         with owner.begin() as connection:
             connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         owner.dispose()
+
+
+@pytest.fixture
+def database_url(empty_database_url: str) -> str:
+    """A database migrated to the newest schema, on each backend."""
+    migrate.upgrade(empty_database_url)
+    return empty_database_url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A migrated SQLite file, for tests that are about HTTP rather than the database."""
+    url = f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
+    migrate.upgrade(url)
+    return url

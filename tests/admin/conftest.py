@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 # --- the identity-provider stand-in (tests/support/idp.py) ---------------------------------
 import idp as idp_support
@@ -20,7 +19,6 @@ import pytest
 
 from server import store
 from server.app import create_app
-from server.store import migrate
 
 IdentityProvider = idp_support.IdentityProvider
 idp_config = idp_support.idp_config
@@ -39,25 +37,7 @@ def idp(_idp_server) -> Iterator[IdentityProvider]:
     _idp_server.reset()
 
 
-# --- the database, on both backends --------------------------------------------------------
-
-
-@pytest.fixture
-def database_url(empty_database_url: str) -> str:
-    """A database migrated to the newest schema, on each backend (tests/conftest.py)."""
-    migrate.upgrade(empty_database_url)
-    return empty_database_url
-
-
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    """A migrated SQLite file, for tests that are about HTTP rather than the database."""
-    url = f"sqlite:///{tmp_path / 'admin.sqlite3'}"
-    migrate.upgrade(url)
-    return url
-
-
-# --- the app -------------------------------------------------------------------------------
+# --- the app (databases: `database_url` and `sqlite_url` of tests/conftest.py) ------------
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 
 import google_apis as google_support
@@ -19,7 +18,6 @@ from google.apps.card_v1.types import Card
 from server import store
 from server.app import create_app
 from server.gmail.cards import MAX_SECTIONS, MAX_WIDGETS
-from server.store import migrate
 
 NAVIGATIONS = {"pushCard", "updateCard"}
 
@@ -99,21 +97,6 @@ def google(_google_server):
     _google_server.support = google_support
     yield _google_server
     _google_server.reset()
-
-
-@pytest.fixture
-def database_url(empty_database_url: str) -> str:
-    """A migrated database on each backend (tests/conftest.py)."""
-    migrate.upgrade(empty_database_url)
-    return empty_database_url
-
-
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    """A migrated SQLite file, for tests about HTTP rather than the database."""
-    url = f"sqlite:///{tmp_path / 'gmail.sqlite3'}"
-    migrate.upgrade(url)
-    return url
 
 
 def add_org(app, slug: str = ORG, domain: str | None = ORG, policy: dict | None = None) -> None:

@@ -9,14 +9,11 @@ keys, forged ones with others; nothing in the app is patched.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import entra as entra_support
 import pytest
 
 from server import store
 from server.app import create_app
-from server.store import migrate
 
 TENANT_A = "a1a1a1a1-0000-4000-8000-00000000000a"
 TENANT_B = "b2b2b2b2-0000-4000-8000-00000000000b"
@@ -56,21 +53,6 @@ def clock() -> Clock:
 def outlook_config(microsoft) -> dict:
     """The OUTLOOK_* settings pointing at the stand-in, for tests that build parts by hand."""
     return entra_support.outlook_config(microsoft)
-
-
-@pytest.fixture
-def database_url(empty_database_url: str) -> str:
-    """A migrated database on each backend (tests/conftest.py): for tests about the mapping."""
-    migrate.upgrade(empty_database_url)
-    return empty_database_url
-
-
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    """A migrated SQLite file, for tests that are about HTTP and Graph rather than the store."""
-    url = f"sqlite:///{tmp_path / 'outlook.sqlite3'}"
-    migrate.upgrade(url)
-    return url
 
 
 @pytest.fixture
