@@ -30,20 +30,18 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import ssl
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import idp
 import jwt
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 CLIENT_ID = "6c1f3f1e-7a55-4b8e-9d2a-0d7e5c1b2a01"
@@ -373,37 +371,18 @@ def _odata_eq(expression: str, prop: str) -> str | None:
 @contextmanager
 def serve(folder: Path) -> Iterator[MicrosoftStandIn]:
     """Run the stand-in until the block ends; its TLS certificate goes into `folder`."""
-    tls_key = idp._new_key()
-    tls_cert = idp._self_signed(tls_key, "127.0.0.1", ip="127.0.0.1")
-    (folder / "cert.pem").write_bytes(tls_cert.public_bytes(serialization.Encoding.PEM))
-    (folder / "key.pem").write_bytes(
-        tls_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
     handler = type("Handler", (_Handler,), {})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    standin = MicrosoftStandIn(
-        base=f"https://127.0.0.1:{server.server_address[1]}",
-        ca_bundle=str(folder / "cert.pem"),
-        keys={"key-1": idp._new_key()},
-        kid="key-1",
-    )
-    handler.standin = standin
-    thread = threading.Thread(target=server.serve_forever, name="entra-stand-in", daemon=True)
-    thread.start()
-    try:
-        yield standin
-    finally:
-        standin.released.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with idp.https_server(folder, handler, "entra-stand-in") as server:
+        handler.standin = MicrosoftStandIn(
+            base=f"https://127.0.0.1:{server.server_address[1]}",
+            ca_bundle=str(folder / "cert.pem"),
+            keys={"key-1": idp._new_key()},
+            kid="key-1",
+        )
+        try:
+            yield handler.standin
+        finally:
+            handler.standin.released.set()  # stalled answers end before the server stops
 
 
 def outlook_config(standin: MicrosoftStandIn, *, with_secret: bool = True) -> dict:

@@ -223,8 +223,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def serve(folder: Path) -> Iterator[IdentityProvider]:
-    """Run a stand-in until the block ends; its TLS key and certificate go into `folder`."""
+def https_server(folder: Path, handler: type, name: str) -> Iterator[ThreadingHTTPServer]:
+    """Serve `handler` over HTTPS on 127.0.0.1 from a thread until the block ends; its
+    self-signed certificate goes into `folder` as cert.pem (the clients' CA bundle)."""
     tls_key = _new_key()
     tls_cert = _self_signed(tls_key, "127.0.0.1", ip="127.0.0.1")
     (folder / "cert.pem").write_bytes(tls_cert.public_bytes(serialization.Encoding.PEM))
@@ -235,30 +236,35 @@ def serve(folder: Path) -> Iterator[IdentityProvider]:
             serialization.NoEncryption(),
         )
     )
-    signing_key = _new_key()
-    signing_cert = _self_signed(signing_key, "stand-in signing key")
-
-    handler = type("Handler", (_Handler,), {})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    idp = IdentityProvider(
-        base=f"https://127.0.0.1:{server.server_address[1]}",
-        ca_bundle=str(folder / "cert.pem"),
-        signing_key=signing_key,
-        rogue_key=_new_key(),
-        signing_cert_pem=signing_cert.public_bytes(serialization.Encoding.PEM).decode(),
-    )
-    handler.idp = idp
-    thread = threading.Thread(target=server.serve_forever, name="idp-stand-in", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
     thread.start()
     try:
-        yield idp
+        yield server
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@contextmanager
+def serve(folder: Path) -> Iterator[IdentityProvider]:
+    """Run a stand-in until the block ends; its TLS key and certificate go into `folder`."""
+    signing_key = _new_key()
+    signing_cert = _self_signed(signing_key, "stand-in signing key")
+    handler = type("Handler", (_Handler,), {})
+    with https_server(folder, handler, "idp-stand-in") as server:
+        handler.idp = IdentityProvider(
+            base=f"https://127.0.0.1:{server.server_address[1]}",
+            ca_bundle=str(folder / "cert.pem"),
+            signing_key=signing_key,
+            rogue_key=_new_key(),
+            signing_cert_pem=signing_cert.public_bytes(serialization.Encoding.PEM).decode(),
+        )
+        yield handler.idp
 
 
 def idp_config(idp: IdentityProvider) -> dict:
