@@ -60,11 +60,14 @@ def words(key: str) -> frozenset[str]:
 
 _I = re.IGNORECASE
 
-# "From:", "*Sent:*", "Betreff :", "\t\tcc:" — a header word, optionally bold in markdown.
+# The colons a header or an attribution ends with: ASCII, and the full-width one of CJK mailers.
+COLONS = (":", "\uff1a")
+# "From:", "*Sent:*", "Betreff :", "De\xa0:", "发件人：", "\t\tcc:" — a header word, optionally bold
+# in markdown.
 HEADER_LINE = re.compile(
     r"[ \t]{0,12}[*_]{0,2}(?P<word>"
     + _alternation(_WORDS["headers.sender"] + _WORDS["headers.other"])
-    + r")[ \t]{0,2}:",
+    + r")[ \t\xa0]{0,2}[*_]{0,2}[ \t\xa0]{0,2}[:\uff1a]",
     _I,
 )
 SENDER_HEADERS = words("headers.sender")
@@ -72,8 +75,19 @@ SENDER_HEADERS = words("headers.sender")
 ATTRIBUTION_START = re.compile(
     r"[ \t]{0,4}(?:" + _alternation(_WORDS["attribution.starts"]) + r")\s", _I
 )
+# Verbs are whole words ("wrote", "schrieb"); suffixes are written without spaces in their
+# language, so they need no word boundary ("…10:00写道：", "…<j@x>のメッセージ:").
 ATTRIBUTION_VERB = re.compile(
-    r"(?<!\w)(?:" + _alternation(_WORDS["attribution.verbs"]) + r")(?!\w)", _I
+    r"(?<!\w)(?:"
+    + _alternation(_WORDS["attribution.verbs"])
+    + r")(?!\w)|(?:"
+    + _alternation(_WORDS["attribution.suffixes"])
+    + r")",
+    _I,
+)
+# "Quoting Ann Lee <a@x>:" (Horde): the verb comes first.
+ATTRIBUTION_QUOTING = re.compile(
+    r"[ \t]{0,4}(?:" + _alternation(_WORDS["attribution.quoting"]) + r")\s", _I
 )
 
 # Separator lines are compared after trimming decoration ("-----", "___", "*") and a final colon.
@@ -82,7 +96,14 @@ DECORATION = " \t-_=*~<>:"
 
 # "{x}" is the device or app: up to 60 characters without sentence punctuation; the caller also
 # limits the line to a few words, so "Sent from my desk, is much easier…" stays the author's text.
-DEVICE_FOOTER_MAX_WORDS = 8
+DEVICE_FOOTER_MAX_WORDS = 12
+# What a device footer can start with (its first word) or end with (when it starts with the device:
+# "iPhoneから送信"): a line with neither is not matched against the whole list.
+_FOOTERS = [p.split("{x}") for p in _WORDS["device_footers"]]
+DEVICE_FOOTER_STARTS = tuple(sorted({head.split()[0] for head, *_ in _FOOTERS if head.strip()}))
+DEVICE_FOOTER_ENDINGS = tuple(
+    sorted({tail.strip() for head, *rest in _FOOTERS if not head.strip() for tail in rest[-1:]})
+)
 DEVICE_FOOTER = re.compile(
     r"(?:"
     + _alternation(_WORDS["device_footers"]).replace(r"\{x\}", r"[^,;!\n]{1,60}?")
@@ -91,6 +112,15 @@ DEVICE_FOOTER = re.compile(
 )
 
 DISCLAIMER = re.compile(r"[ \t*]{0,4}(?:" + _alternation(_WORDS["disclaimers"]) + r")", _I)
+# A disclaimer said otherwise: a long line that starts by naming this mail, maybe after a label
+# ("NOTICE: This e-mail …"), and calls it confidential or meant for its addressee. Anchored, so a
+# line of prose costs one failed match, not a search.
+DISCLAIMER_MIN_WORDS = 8
+DISCLAIMER_LABEL_CHARS = 40  # "CONFIDENTIALITY NOTICE:" before the subject
+DISCLAIMER_SUBJECT = re.compile(
+    r"[ \t*>(\[]{0,4}(?:" + _alternation(_WORDS["disclaimer_subjects"]) + r")(?!\w)", _I
+)
+DISCLAIMER_TERM = re.compile(r"(?<!\w)(?:" + _alternation(_WORDS["disclaimer_terms"]) + r")", _I)
 FOOTER_LINE = re.compile(r"[ \t]{0,4}(?:" + _alternation(_WORDS["footer_lines"]) + r")", _I)
 LIST_FOOTER = re.compile(r"(?:" + _alternation(_WORDS["list_footers"]) + r")", _I)
 

@@ -17,22 +17,34 @@ from collections.abc import Sequence
 
 from .closings import Author, is_closing, is_dashed_name, is_greeting, is_name
 from .lexicon import (
+    ATTRIBUTION_QUOTING,
     ATTRIBUTION_START,
     ATTRIBUTION_VERB,
+    COLONS,
     DECORATION,
     DEVICE_FOOTER,
+    DEVICE_FOOTER_ENDINGS,
     DEVICE_FOOTER_MAX_WORDS,
+    DEVICE_FOOTER_STARTS,
     DISCLAIMER,
+    DISCLAIMER_LABEL_CHARS,
+    DISCLAIMER_MIN_WORDS,
+    DISCLAIMER_SUBJECT,
+    DISCLAIMER_TERM,
     FOOTER_LINE,
     HEADER_LINE,
     LIST_FOOTER,
     MAX_LINE,
+    NAME_PARTICLES,
     SENDER_HEADERS,
     SEPARATOR,
 )
 from .segmentation import Block, Kind, Segmentation
 
 _DATE = re.compile(r"\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}|\d{1,2}:\d{2}")
+_NUMERIC_DATE = re.compile(r"\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}[/.-]\d{1,2}[/.-]\d|\d{4}年")
+_TIME = re.compile(r"(?<!\d)\d{1,2}[:.h]\d{2}(?!\d)")
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _EMAIL = re.compile(r"\S@\S")
 # What makes a line ending in ":" above a quote its attribution: a date, a time, a year, an address.
 _ATTRIBUTION_EVIDENCE = re.compile(
@@ -62,7 +74,14 @@ _FOOTER_LINES = 4
 _MAX_CONTACT_LINES = 6  # lines after a sign-off's name that can still be a contact block
 _MAX_CONTACT_CHARS = 80
 _CLOSING_SEARCH = 8  # how far from the end of the author's text a closing phrase may be
+_MAX_SIGNATURE_LINES = 12  # lines of a signature block under the author's name
 _CONTACT_FIELD_SEPARATORS = (" | ", " · ", " • ")
+_MAX_ATTRIBUTION_LINES = 3  # "On Mon, 1 Jan 2024 at 10:00\nAnn Lee <a@x>\nwrote:"
+_MAX_ATTRIBUTION_CHARS = 400  # of all its lines together
+_MAX_WRAPPED_LINE = 160  # a mailer wraps an attribution's first line at 72 to 80 characters
+_MIN_WRAPPED_LINE = 24  # … so a short line without "On", "Am", … does not start one
+_MAX_ATTRIBUTION_NAME_TOKENS = 6  # "Ann Lee wrote:", "Dr. Ann M. Lee <a@x> wrote:"
+_SHORT_RULES = frozenset({"--", "-- ", "—", "---", "__", "___", "____"})
 
 
 class _Lines:
@@ -99,7 +118,8 @@ class _Lines:
         if i in words:
             return words[i]
         line = self.values[i]
-        match = HEADER_LINE.match(line[:MAX_LINE]) if ":" in line[:40] else None
+        start = line[:40]
+        match = HEADER_LINE.match(line[:MAX_LINE]) if ":" in start or "\uff1a" in start else None
         word = words[i] = match.group("word").lower() if match else None
         return word
 
@@ -164,18 +184,34 @@ def _scan(lines: _Lines, quoted: list[bool], labels: list[Kind | None]) -> int |
             _claim_attribution(lines, quoted, labels, i)
             in_signature = False  # text below a quote is a new (inline or bottom-posted) reply
             continue
-        thread = _thread_start(lines, quoted, i, learnt_prefix)
-        if thread is not None:
-            if said_something:
-                return thread
-            # An attribution with nothing new above it: the author deleted the quote and wrote
-            # below it, so only the attribution is quote.
-            if _strong_attribution(lines, thread) is not None:
-                last = _strong_attribution(lines, thread)
-                labels[thread : last + 1] = [Kind.QUOTE] * (last + 1 - thread)
+        top = _thread_top(lines, i)
+        if top is not None:
+            return top
+        last = _strong_attribution(lines, i)
+        if last is not None:
+            following = _next_nonblank(lines, last)
+            if (
+                following is not None
+                and not quoted[following]
+                and not learnt_prefix
+                and _learn_prefix(lines, quoted, following)
+            ):
+                learnt_prefix.append(lines.head(following).strip()[:3])
+            top = _attribution_top(lines, labels, i)
+            if following is not None and quoted[following]:
+                # The attribution of a ">" quote: inline or bottom posting goes on below it.
+                labels[top : last + 1] = [Kind.QUOTE] * (last + 1 - top)
                 skip_until = last
                 continue
-            return thread
+            if said_something and (top == i or any(labels[k] is Kind.BODY for k in range(top))):
+                return top  # top-posted quote without any prefix
+            # An attribution with nothing new above it: the author deleted the quote and wrote
+            # below it, so only the attribution is quote.
+            if following is None:
+                return top
+            labels[top : last + 1] = [Kind.QUOTE] * (last + 1 - top)
+            skip_until = last
+            continue
         line = lines.head(i)
         if _opens_signature(lines, i):
             in_signature = True
@@ -229,10 +265,14 @@ def _next_nonblank(lines: _Lines, i: int, max_blanks: int = _LOOKBACK_BLANKS) ->
 # --- attribution lines: "On … wrote:", "Am … schrieb …:", "2013/9/28 Ann <a@x>" -----------------
 
 
+def _ends_with_colon(line: str) -> bool:
+    return line.rstrip().endswith(COLONS)
+
+
 def _ends_attribution(line: str) -> bool:
     """The (last) line of an attribution above a quote."""
     stripped = line.rstrip()
-    if not stripped.endswith(":"):
+    if not stripped.endswith(COLONS):
         return bool(_EMAIL.search(line) and _DATE.match(stripped))  # "2013/9/28 Ann <a@x>"
     return bool(ATTRIBUTION_VERB.search(line) or _ATTRIBUTION_EVIDENCE.search(line))
 
@@ -264,50 +304,103 @@ def _claim_attribution(
 
 
 def _strong_attribution(lines: _Lines, i: int) -> int | None:
-    """For "On <date>, <name> wrote:" (maybe over two lines), the index of its last line."""
+    """For an attribution line ("On <date>, <name> wrote:", "Am … schrieb <name>:", "<name>
+    <address> 于<date>写道：", "<date>, <name> <address>:", "Ann Lee wrote:"), maybe wrapped over
+    up to three lines, the index of its last line."""
     line = lines.head(i)
-    if not ATTRIBUTION_START.match(line):
-        if (
-            line.rstrip().endswith(":")
-            and ATTRIBUTION_VERB.search(line)
-            and _ATTRIBUTION_EVIDENCE.search(line)
-        ):
-            return i
+    started = ATTRIBUTION_START.match(line) is not None
+    if _ends_with_colon(line):
+        return i if _is_attribution(line, started) else None
+    stripped = line.rstrip()
+    if stripped[-1:] in (".", "!", "?") or len(lines.values[i]) > _MAX_WRAPPED_LINE:
         return None
-    if line.rstrip().endswith(":") and ATTRIBUTION_VERB.search(line):
-        return i
-    if i + 1 < len(lines):
-        following = lines.head(i + 1)
-        if following.rstrip().endswith(":") and ATTRIBUTION_VERB.search(line + " " + following):
-            return i + 1
+    if not started and (len(stripped) < _MIN_WRAPPED_LINE or not _wrap_evidence(stripped)):
+        return None
+    for j in range(i + 1, min(len(lines), i + _MAX_ATTRIBUTION_LINES)):
+        following = lines.values[j].rstrip()
+        if not following or len(following) > _MAX_WRAPPED_LINE:
+            return None
+        if following.endswith(COLONS):
+            joined = " ".join(lines.values[k].strip() for k in range(i, j + 1))
+            return j if _is_attribution(joined, started) else None
+        if following[-1] in ".!?":
+            return None
     return None
+
+
+def _wrap_evidence(line: str) -> bool:
+    """A line without an attribution's first word can still open one wrapped over more lines
+    when it carries an address or a full date: "Ann Lee <a@x>, 4 Mar 2025, 09:12 tarihinde"."""
+    if "@" in line and _EMAIL.search(line):
+        return True
+    if not any(digit in line for digit in "0123456789"):  # str scans: far cheaper than a regex
+        return False
+    return bool(_NUMERIC_DATE.search(line) or (_TIME.search(line) and _YEAR.search(line)))
+
+
+def _is_attribution(text: str, started: bool) -> bool:
+    """Whether `text`, ending with a colon, is a whole attribution."""
+    if len(text) > _MAX_ATTRIBUTION_CHARS:
+        return False
+    verb = ATTRIBUTION_VERB.search(text)
+    if verb is not None:
+        if _ATTRIBUTION_EVIDENCE.search(text):
+            return True
+        if started:  # "On Monday I said:" opens a list, not a quote; "On Tue, Ann wrote:" is rare
+            return False
+        # "Ann Lee wrote:": only a name before the verb, nothing after it.
+        return not text[verb.end() :].strip(" \t:\uff1a") and _is_sender(text[: verb.start()])
+    if ATTRIBUTION_QUOTING.match(text):  # "Quoting Ann Lee <a@x>:"
+        rest = text[ATTRIBUTION_QUOTING.match(text).end() :].rstrip().rstrip(":\uff1a")
+        return _is_sender(rest)
+    # Gmail in some languages has no verb: "<date>, Ann Lee <a@x>:". An address right before the
+    # colon and a date or time make it one.
+    core = text.rstrip().rstrip(":\uff1a").rstrip()
+    last_word = core.rsplit(None, 1)[-1] if core else ""
+    return "@" in last_word and bool(_DATE.search(core) or _NUMERIC_DATE.search(core))
+
+
+def _is_sender(text: str) -> bool:
+    """A name and/or an address: "Ann Lee", '"Lee, Ann" <a@x>', "a@x"."""
+    tokens = text.replace('"', " ").replace(",", " ").split()
+    if not tokens or len(tokens) > _MAX_ATTRIBUTION_NAME_TOKENS:
+        return False
+    for token in tokens:
+        bare = token.strip("<>()[]'")
+        if "@" in bare or (bare[:1].isupper() and is_name(bare, None)):
+            continue
+        if bare.lower() in NAME_PARTICLES or (len(bare) <= 3 and bare.rstrip(".").isalpha()):
+            continue  # "van", "Dr.", "M."
+        return False
+    return True
+
+
+def _attribution_top(lines: _Lines, labels: list[Kind | None], i: int) -> int:
+    """An attribution whose first line was wrapped before its address ("Ann Lee\n<a@x> wrote:")
+    starts on the line above."""
+    first = lines.head(i).lstrip()[:1]
+    above = i - 1
+    if first not in ("<", "(", "[") or above < 0 or labels[above] is not Kind.BODY:
+        return i
+    line = lines.head(above).rstrip()
+    if line[-1:] in (".", "!", "?", ":") or len(line.split()) > _MAX_ATTRIBUTION_NAME_TOKENS * 2:
+        return i
+    return above
 
 
 # --- where the quoted thread starts ---------------------------------------------------------------
 
 
-def _thread_start(
-    lines: _Lines, quoted: list[bool], i: int, learnt_prefix: list[str]
-) -> int | None:
-    line = lines.head(i)
-    if _is_separator(line):
+def _thread_top(lines: _Lines, i: int) -> int | None:
+    """Where a thread starts at a separator ("-----Original Message-----") or a header block
+    ("From:/Sent:/To:", with the rule or Lotus Notes' lines above it), if line `i` opens one."""
+    if _is_separator(lines.head(i)):
         return i
     if lines.header_word(i) is not None and lines.header_probes < _MAX_HEADER_PROBES:
         lines.header_probes += 1
         top, dated = _header_block_top(lines, i)
         if dated or _header_block(lines, i):
             return top
-    if not line.rstrip().endswith(":") and i + 1 >= len(lines):
-        return None
-    last = _strong_attribution(lines, i)
-    if last is not None:
-        following = _next_nonblank(lines, last)
-        if following is None or quoted[following]:
-            return None if following is not None else i
-        if not learnt_prefix and _learn_prefix(lines, quoted, following):
-            learnt_prefix.append(lines.head(following).strip()[:3])
-            return None
-        return i  # top-posted quote without any prefix
     return None
 
 
@@ -390,17 +483,28 @@ def _header_block_top(lines: _Lines, i: int) -> tuple[int, bool]:
 
 
 def _is_device_footer(line: str) -> bool:
-    if len(line) > 100 or len(line.split()) > DEVICE_FOOTER_MAX_WORDS:
+    if len(line) > 100:
         return False
-    return DEVICE_FOOTER.fullmatch(line.strip()) is not None
+    words = line.split()
+    if not words or len(words) > DEVICE_FOOTER_MAX_WORDS:
+        return False
+    stripped = line.strip()
+    lowered = stripped.lower()
+    if not lowered.startswith(DEVICE_FOOTER_STARTS) and not lowered.rstrip(" .").endswith(
+        DEVICE_FOOTER_ENDINGS
+    ):
+        return False
+    return DEVICE_FOOTER.fullmatch(stripped) is not None
 
 
 def _opens_signature(lines: _Lines, i: int) -> bool:
     line = lines.head(i)
     stripped = line.rstrip()
-    if stripped in ("--", "-- ", "—", "---"):
+    if stripped in _SHORT_RULES:
         return True
     if DISCLAIMER.match(line) or FOOTER_LINE.match(line):
+        return True
+    if line.count(" ") >= DISCLAIMER_MIN_WORDS - 1 and _is_disclaimer(line):
         return True
     if _RULE.fullmatch(stripped.strip()):
         following = _next_nonblank(lines, i)
@@ -411,6 +515,16 @@ def _opens_signature(lines: _Lines, i: int) -> bool:
             return True
         return len(stripped) >= _FOOTER_RULE_CHARS and _only_short_lines_follow(lines, i)
     return False
+
+
+def _is_disclaimer(line: str) -> bool:
+    """A long line that starts by naming this mail and calls it confidential or meant for its
+    addressee only: "The information in this email is confidential and may be …"."""
+    if DISCLAIMER_SUBJECT.match(line) is None:
+        colon = line.find(":", 0, DISCLAIMER_LABEL_CHARS)
+        if colon < 0 or DISCLAIMER_SUBJECT.match(line, colon + 1) is None:
+            return False
+    return DISCLAIMER_TERM.search(line) is not None
 
 
 def _only_short_lines_follow(lines: _Lines, i: int) -> bool:
@@ -446,6 +560,12 @@ def _frame(lines: _Lines, labels: list[Kind | None], author: Author | None) -> N
         own = own[: own.index(last)]
         if not last_run:
             return
+    block = _signature_block(lines, last_run)
+    if block:
+        for k in last_run[-block:]:
+            labels[k] = Kind.SIGNATURE
+        own = own[: own.index(last_run[-block])]
+        last_run = last_run[:-block]
     contact = _contact_block(lines, last_run)
     if contact and contact < len(last_run):
         for k in last_run[-contact:]:
@@ -453,6 +573,25 @@ def _frame(lines: _Lines, labels: list[Kind | None], author: Author | None) -> N
         own = own[: own.index(last_run[-contact])]
         last_run = last_run[:-contact]
     _sign_off(lines, labels, own, last_run, author)
+
+
+def _signature_block(lines: _Lines, run: list[int]) -> int:
+    """How many lines at the end of `run` are a signature under the author's name: short lines
+    (title, company, address) with at least one contact line (phone, address, web site) among
+    them, after a name line that is not the first thing said. The name itself stays (a sign-off)."""
+    first = 0
+    has_contact = False
+    for pos in range(len(run) - 1, max(0, len(run) - 1 - _MAX_SIGNATURE_LINES), -1):
+        value = lines.values[run[pos]]
+        if has_contact and is_name(value[:MAX_LINE], None):
+            first = pos + 1  # the earliest name wins: "Leiter Vertrieb" below it looks like one
+        stripped = value.strip()
+        if len(stripped) > _MAX_CONTACT_CHARS or stripped.endswith("?"):
+            break
+        if stripped.endswith((".", "!")) and stripped.count(" ") >= 2:
+            break  # a sentence: the author's text
+        has_contact = has_contact or _is_contact_line(value)
+    return len(run) - first if first else 0
 
 
 def _contact_block(lines: _Lines, run: list[int]) -> int:
@@ -473,7 +612,10 @@ def _is_contact_line(line: str) -> bool:
         return True
     if len(stripped) <= 40 and _PHONE.search(stripped):
         return True
-    return _WEB_OR_MAIL.fullmatch(stripped.strip("<>()[]")) is not None
+    if _WEB_OR_MAIL.fullmatch(stripped.strip("<>()[]")) is not None:
+        return True
+    # "E-Mail: ann@x.example", "Web: www.x.example"
+    return stripped.count(" ") <= 2 and _WEB_OR_MAIL.search(stripped) is not None
 
 
 def _last_run(labels: list[Kind | None], own: list[int]) -> list[int]:
