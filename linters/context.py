@@ -6,6 +6,9 @@ the body, and a body parsed for one rule is not parsed again for the next.
 
 from __future__ import annotations
 
+from functools import cache
+
+from .clauses import THREAD_CHARS, Analysis, Thread, analyse
 from .lazy import lazy
 from .model import Address, ComposeType, Draft, Fix, Recipient, RecipientType
 from .phrases import name_tokens
@@ -42,6 +45,34 @@ class LintContext:
                 else ()
             ),
         )
+
+    @lazy
+    def thread(self) -> Thread:
+        """What the reader already has, for telling new words from repeated ones: the subject,
+        the quoted message (its nearest `THREAD_CHARS`) and the participants' names."""
+
+        def text() -> str:
+            draft = self.draft
+            subjects = [draft.subject, draft.in_reply_to.subject if draft.in_reply_to else ""]
+            quote = self.segmentation.quote_text[:THREAD_CHARS]
+            return "\n".join([*subjects, quote]).casefold()
+
+        return Thread(text=cache(text), names=lambda: self.names)
+
+    def clauses(self, allowance: int = 1, extra: tuple = ()) -> Analysis:
+        """The body's clauses and what each does (`linters.clauses`), analysed once per reading:
+        the three rules that ask it share one analysis unless their options differ."""
+        analyses = self.__dict__.setdefault("_analyses", {})
+        key = (allowance, extra)
+        if key not in analyses:
+            analyses[key] = analyse(
+                self.segmentation.body_text,
+                self.thread,
+                allowance=allowance,
+                language=self.draft.locale or "",
+                extra=extra,
+            )
+        return analyses[key]
 
     @lazy
     def has_attachment(self) -> bool:

@@ -2,9 +2,11 @@
 
 "OK with me, Peter" to forty people costs forty readers a context switch and tells them nothing;
 only the original sender needed it. The rule fires when a reply reaching at least `min_audience`
-people has new text made only of acknowledgement, thanks, agreement, pile-on ("+1", "me too"),
-social pleasantry or emoji. Any other word — a fact, a condition, a correction, a link, a question,
-a request — makes the reply worth sending to all, however short.
+people has new text whose every clause is stance (`linters.clauses`): acknowledgement, thanks,
+agreement or pile-on ("+1", "me too"), praise, congratulations, welcome, good wishes, laughter or
+emoji, with whatever those name ("Thanks for pulling these together, Raj"). One clause that says
+something — a fact, a condition, a correction, a link, a question, a request — makes the reply
+worth sending to all, however short.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from collections.abc import Mapping
 
 from marshmallow import fields, validate
 
+from ..clauses import ACK, ALLOWANCE, Part, Role, extra_heads
 from ..context import LintContext
 from ..model import Finding, Severity, Span
-from ..phrases import EMOJI, extra_phrases, extra_phrases_field, matcher_for
+from ..phrases import EMOJI, extra_phrases_field
 from ..registry import Options, Rule, clean, trips
 from ..text import Kind
 
-KINDS = ("ack", "thanks", "agreement", "pile-on", "social", EMOJI)
+KINDS = ("ack", "thanks", "agreement", "pile-on", "social", EMOJI)  # stance kinds of clauses
 
 
 class ContentFreeReplyAllOptions(Options):
@@ -35,10 +38,17 @@ class ContentFreeReplyAllOptions(Options):
     extra_phrases = extra_phrases_field(
         "More content-free phrases per language: {en: [roger that]}.", max_per_language=None
     )
+    sensitivity = fields.String(
+        validate=validate.OneOf(tuple(ALLOWANCE)),
+        metadata={
+            "description": "How readily a clause counts as stance: low lets no unexplained word "
+            "stand beside thanks or praise, normal one, high two."
+        },
+    )
 
 
-def _kind_label(kinds: frozenset[str]) -> str:
-    return "agreement" if "agreement" in kinds else sorted(kinds)[0]
+def _kind_label(kinds: tuple[str, ...]) -> str:
+    return "agreement" if "agreement" in kinds else kinds[0]
 
 
 class ContentFreeReplyAll(Rule):
@@ -50,6 +60,7 @@ class ContentFreeReplyAll(Rule):
         "min_audience": 3,
         "allow_kinds": [],
         "extra_phrases": {},
+        "sensitivity": "normal",
         "exempt_subjects": [r"\[VOTE\]"],  # on a vote thread "+1" is the content
     }
     docs = "docs/rules/content-free-reply-all.md"
@@ -63,12 +74,16 @@ class ContentFreeReplyAll(Rule):
         blocks = seg.of(Kind.BODY)
         if not blocks:
             return
-        matcher = matcher_for(self.id, "ack", extra_phrases(options))
-        match = matcher.match(seg.body_text, lambda: ctx.names)
-        if match is None or match.kinds <= set(options["allow_kinds"]):
+        analysis = ctx.clauses(
+            ALLOWANCE[options["sensitivity"]], extra_heads(options, Part.HEAD, ACK)
+        )
+        if not analysis.only(Role.STANCE):
+            return
+        kinds = analysis.kinds(Role.STANCE)
+        if set(kinds) <= set(options["allow_kinds"]):
             return
         start, end = blocks[0].start, blocks[-1].end
-        excerpt = seg.excerpt(start, end)
+        excerpt = seg.excerpt(start, end).rstrip(".")
         sender = ctx.original_sender
         who = (sender.name or sender.email) if sender else "the sender"
         fix = ctx.reply_to_sender_only()
@@ -84,9 +99,9 @@ class ContentFreeReplyAll(Rule):
             fixes=(fix,) if fix else (),
             data={
                 "audience": ctx.audience,
-                "kind": _kind_label(match.kinds),
-                "kinds": sorted(match.kinds),
-                "phrases": list(match.phrases),  # why it fired, for the playground and admins
+                "kind": _kind_label(kinds),
+                "kinds": sorted(kinds),
+                "clauses": analysis.described(),  # why it fired, for the playground and admins
             },
         )
 

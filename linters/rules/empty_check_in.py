@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ..clauses import Part, Role, extra_heads
 from ..context import LintContext
 from ..model import ComposeType, Finding, Severity, Span
-from ..phrases import extra_phrases, extra_phrases_field, matcher_for
+from ..phrases import extra_phrases_field
 from ..registry import Options, Rule, clean, compose_types_field, trips
-
-KINDS = frozenset({"chase", "nudge"})
 
 
 class EmptyCheckInOptions(Options):
@@ -43,10 +42,10 @@ class EmptyCheckIn(Rule):
         if not blocks:
             return
         seg = ctx.segmentation
-        matcher = matcher_for(self.id, "chase", extra_phrases(options), questions=True)
-        match = matcher.match(seg.body_text, lambda: ctx.names)
-        if match is None or not (match.kinds & KINDS):
+        analysis = ctx.clauses(extra=extra_heads(options, Part.CHASE, "chase"))
+        if not analysis.only(Role.CHASE, Role.STANCE, names_say_what=True):
             return
+        kinds = analysis.kinds(Role.CHASE)
         start, end = blocks[0].start, blocks[-1].end
         excerpt = seg.excerpt(start, end)
         yield Finding(
@@ -61,9 +60,9 @@ class EmptyCheckIn(Rule):
             excerpt=excerpt,
             span=Span(start, end),
             data={
-                "kind": "chase" if "chase" in match.kinds else "nudge",
-                "kinds": sorted(match.kinds),
-                "phrases": list(match.phrases),
+                "kind": "chase" if "chase" in kinds else "nudge",
+                "kinds": sorted(kinds),
+                "clauses": analysis.described(),
             },
         )
 

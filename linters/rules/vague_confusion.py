@@ -12,17 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ..clauses import Part, Role, extra_heads
 from ..context import LintContext
 from ..model import ComposeType, Finding, Severity, Span
-from ..phrases import EMOJI, extra_phrases, extra_phrases_field, matcher_for
+from ..phrases import extra_phrases_field
 from ..registry import Options, Rule, clean, compose_types_field, trips
 
 KINDS = frozenset({"confusion", "clarify", "puzzled"})
 # Emoji that on their own say "I'm lost": thinking face, confused face, shrug, question marks.
 PUZZLED_EMOJI = frozenset("🤔😕🫤🤷😵❓❔🧐♂♀\u200d\ufe0f🏻🏼🏽🏾🏿")  # with joiners, skin tones
-QUESTION_MARKS = frozenset("?¿？")
-MARKS = QUESTION_MARKS | frozenset("!¡.…‽⁇⁈⁉ \t\r\n\u00a0")
-MAX_MARKS = 40  # "???" is short; a longer text of marks is not worth looking at
 
 
 class VagueConfusionOptions(Options):
@@ -30,22 +28,10 @@ class VagueConfusionOptions(Options):
     extra_phrases = extra_phrases_field("More phrases of confusion per language: {en: [no clue]}.")
 
 
-def _only_question_marks(text: str) -> bool:
-    """ "???", "?!", "¿?" : puzzlement with no word at all."""
-    if len(text) > 4 * MAX_MARKS:  # never copy a long text just to strip it
-        return False
-    text = text.strip()
-    return 0 < len(text) <= MAX_MARKS and set(text) <= MARKS and not QUESTION_MARKS.isdisjoint(text)
-
-
-def _kind(kinds: frozenset[str], phrases: tuple[str, ...]) -> str | None:
-    """The main kind of a match, or None when it is not confusion at all."""
-    for kind in ("confusion", "clarify", "puzzled"):
-        if kind in kinds:
-            return kind
-    if kinds == {EMOJI} and all(set(p) <= PUZZLED_EMOJI for p in phrases):
-        return "puzzled"
-    return None
+def _only_puzzled_emoji(text: str) -> bool:
+    """ "🤔", "🤷‍♀️": emoji that on their own say "I'm lost"."""
+    marks = {c for c in text if not c.isspace()}
+    return bool(marks) and marks <= PUZZLED_EMOJI
 
 
 class VagueConfusion(Rule):
@@ -66,18 +52,14 @@ class VagueConfusion(Rule):
         if not blocks:
             return
         seg = ctx.segmentation
-        text = seg.body_text
-        if _only_question_marks(text):
-            kind, kinds, phrases = "puzzled", ["puzzled"], [text.strip()]
+        analysis = ctx.clauses(extra=extra_heads(options, Part.CONFUSION, "confusion"))
+        if analysis.only(Role.CONFUSION, Role.STANCE, names_say_what=True):
+            kinds = analysis.kinds(Role.CONFUSION)
+            kind = next(k for k in ("confusion", "clarify", "puzzled") if k in kinds)
+        elif analysis.only(Role.STANCE) and _only_puzzled_emoji(seg.body_text):
+            kind, kinds = "puzzled", ("puzzled",)
         else:
-            matcher = matcher_for(self.id, "confusion", extra_phrases(options), questions=True)
-            match = matcher.match(text, lambda: ctx.names)
-            if match is None:
-                return
-            kind = _kind(match.kinds, match.phrases)
-            if kind is None:
-                return
-            kinds, phrases = sorted(match.kinds), list(match.phrases)
+            return
         start, end = blocks[0].start, blocks[-1].end
         excerpt = seg.excerpt(start, end)
         if kind == "clarify":
@@ -95,7 +77,7 @@ class VagueConfusion(Rule):
             ),
             excerpt=excerpt,
             span=Span(start, end),
-            data={"kind": kind, "kinds": kinds, "phrases": phrases},
+            data={"kind": kind, "kinds": sorted(kinds), "clauses": analysis.described()},
         )
 
     examples = (

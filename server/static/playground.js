@@ -336,10 +336,6 @@ function humanKey(key) {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-function quoted(values) {
-  return values.map((value) => `“${value}”`).join(", ");
-}
-
 function describeGroup(group) {
   const members = group.size_known === false
     ? `size unknown, counted as ${group.members}`
@@ -347,14 +343,10 @@ function describeGroup(group) {
   return `${group.email} (${members})`;
 }
 
-// A finding's `data` as "why it fired": the matched phrases first, then the numbers behind it.
+// A finding's `data` as "why it fired": its clauses and what each does, then the numbers.
 function whyItFired(data) {
   const rows = [];
-  const shown = new Set(["kind", "group_count"]);
-  if (Array.isArray(data.phrases) && data.phrases.length) {
-    rows.push(["Matched phrases", quoted(data.phrases)]);
-    shown.add("phrases");
-  }
+  const shown = new Set(["kind", "group_count", "clauses"]);
   if (Array.isArray(data.kinds) && data.kinds.length) {
     rows.push(["Kind", data.kinds.join(", ")]);
     shown.add("kinds");
@@ -375,9 +367,11 @@ function whyItFired(data) {
     else text = String(value);
     rows.push([humanKey(key), text]);
   }
-  if (!rows.length) return null;
+  const clauses = Array.isArray(data.clauses) ? data.clauses : [];
+  if (!rows.length && !clauses.length) return null;
   const box = element("div", "why");
   box.append(element("h4", "", "Why it fired"));
+  if (clauses.length) box.append(clauseTable(clauses));
   const list = element("dl");
   for (const [term, description] of rows) {
     const row = element("div");
@@ -386,6 +380,25 @@ function whyItFired(data) {
   }
   box.append(list);
   return box;
+}
+
+// One row per clause of the new text: its words, its role (stance, content, ...) and why.
+function clauseTable(clauses) {
+  const table = element("table", "clauses");
+  const head = element("tr");
+  for (const title of ["Clause", "Role", "Why"]) head.append(element("th", "", title));
+  table.append(head);
+  for (const clause of clauses) {
+    const row = element("tr", `clause ${clause.role}`);
+    const role = clause.kind ? `${clause.role} (${clause.kind})` : clause.role;
+    row.append(
+      element("td", "", `“${clause.text}”`),
+      element("td", "role", role),
+      element("td", "", clause.why),
+    );
+    table.append(row);
+  }
+  return table;
 }
 
 function fixRow(fix) {

@@ -39,12 +39,13 @@ def test_the_page_opens_with_the_sample_reply_all_linted(page):
     content_free = finding(page, CONTENT_FREE)
     expect(content_free).to_contain_text("Warning")
     expect(content_free.get_by_role("heading", level=3)).to_have_text(
-        'Your reply to all 414 recipients only says "OK with me.".'
+        'Your reply to all 414 recipients only says "OK with me".'
     )
     expect(content_free).to_contain_text("Only Maria Boss needs this.")
     expect(content_free).to_contain_text("In your text: OK with me.")
     expect(content_free).to_contain_text("Why it fired")
-    expect(content_free).to_contain_text("Matched phrases“ok with me”")
+    clauses = content_free.locator("table.clauses")
+    expect(clauses).to_contain_text("“OK with me”stance (agreement)")
     expect(content_free).to_contain_text("Suggested fix: Reply to Maria Boss only")
     expect(finding(page, "large-audience")).to_contain_text("Hint")
     expect(finding(page, "large-audience")).to_contain_text("all-staff@corp.example (412 members)")

@@ -73,9 +73,11 @@ def test_min_audience():
 
 
 def test_extra_phrases_extend_the_lexicon():
-    draft = CROWD | {"body": {"content": "Roger wilco"}}
+    draft = CROWD | {"body": {"content": "Wilco over and out"}}
     assert rules_fired(draft) == []
-    document = {"rules": {"content-free-reply-all": {"extra_phrases": {"en": ["roger wilco"]}}}}
+    document = {
+        "rules": {"content-free-reply-all": {"extra_phrases": {"en": ["wilco over and out"]}}}
+    }
     assert rules_fired(draft, document) == ["content-free-reply-all"]
 
 

@@ -78,8 +78,9 @@ def test_message_and_data():
 
 
 def test_extra_phrases_and_compose_types():
-    assert not fired("Any joy?")
-    assert fired("Any joy?", document={"rules": {RULE: {"extra_phrases": {"en": ["any joy"]}}}})
+    assert not fired("Any tidings?")
+    document = {"rules": {RULE: {"extra_phrases": {"en": ["any tidings"]}}}}
+    assert fired("Any tidings?", document=document)
     assert not fired("Any update?", document={"rules": {RULE: {"compose_types": ["new"]}}})
 
 

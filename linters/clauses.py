@@ -1,0 +1,606 @@
+"""Clause analysis: what each part of the author's new text *does*.
+
+The text rules that ask "did the author say anything?" (content-free-reply-all, vague-confusion,
+empty-check-in) share this reading. The body is cut into clauses (sentences, and the parts between
+commas, dashes, colons and semicolons); each clause gets one role:
+
+- *stance*: acknowledges, thanks, agrees/approves/piles on, praises, congratulates, welcomes, wishes
+  well, laughs, or is emoji. Stance heads take free complements: what follows "thanks for",
+  "congrats on", "welcome", "+1 to", or precedes "looks good to me" / "works for me", names what is
+  thanked or approved and adds nothing.
+- *confusion*: says it does not understand, or asks to clarify, naming nothing specific.
+- *chase*: only asks for progress.
+- *content*: anything else: a fact, a question, a request, a condition or contrast, a reason, a new
+  number, date, link or name, a negation or doubt.
+- *neutral*: only a name or a word of address ("Raj", "team"): says nothing either way.
+
+How a clause is read: its words are matched, longest first, against vocabulary by role and
+language (`linters/data/clauses/`, the heads in the rules' own lexicons), on lemmas, so "looked
+good" is "look good". A content signal vetoes stance (fixed idioms such as "couldn't agree more"
+stay stance). Words that already stand in the subject, the quoted message or the participants'
+names are not new ("+1 for 1.6" when 1.6 is proposed). A stance clause may carry at most
+`allowance` words that nothing explains; the policy's sensitivity sets it.
+
+Vocabulary is data; this module is the one reader of it. Cost is linear in the text and bounded:
+only the first `MAX_TOKENS` words are read (a reply that long says something).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache, lru_cache
+from importlib import resources
+from itertools import product
+
+import yaml
+
+from .phrases import EMOJI, LANGUAGES, QUESTION, extra_phrases, iter_tokens, normalise
+
+MAX_TOKENS = 80  # words of one body read at most: a longer reply is not "only thanks"
+MAX_CHARS = 2000  # characters read at most, for the same reason
+THREAD_CHARS = 64_000  # of the quoted thread searched for words the author repeats
+MAX_SPELLINGS = 256  # inflected spellings of one phrase at most
+MAX_INSERTED = 2  # intensifiers inside one phrase: "looks really very good"
+
+# libyaml's loader when PyYAML was built with it; BaseLoader keeps "yes", "no", "on" strings.
+_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+
+
+class Role(StrEnum):
+    STANCE = "stance"
+    CONFUSION = "confusion"
+    CHASE = "chase"
+    CONTENT = "content"
+    NEUTRAL = "neutral"
+
+
+class Part(StrEnum):
+    """What a matched word or phrase is, in order of precedence when two readings tie."""
+
+    IDIOM = "idiom"  # stance that holds a negation: "couldn't agree more"
+    CONFUSION = "confusion"
+    CHASE = "chase"
+    HEAD = "head"  # stance head, complement on its right: "thanks (for ...)"
+    APPROVAL = "approval"  # complement on its left: "(...) looks good to me"
+    SIGNAL = "signal"  # content: but, if, because, please note, not ...
+    EVALUATIVE = "evaluative"  # great, lovely, proud
+    EXCLAMATIVE = "exclamative"  # "what a ...!"
+    TAG = "tag"  # "isn't it?"
+    INTENSIFIER = "intensifier"
+    GENERIC = "generic"  # plan, idea, team, this
+    FUNCTION = "function"  # I, the, to, is
+
+
+PRECEDENCE = {part: rank for rank, part in enumerate(Part)}
+FIXED_PARTS = frozenset({Part.FUNCTION, Part.INTENSIFIER, Part.TAG})  # not inflected
+FREE_PARTS = frozenset({Part.INTENSIFIER, Part.GENERIC, Part.FUNCTION, Part.TAG})
+STANCE_PARTS = frozenset({Part.IDIOM, Part.HEAD, Part.APPROVAL, Part.EVALUATIVE})
+THANKS = "thanks"
+REQUEST = "request"  # the signal kind that asking to clarify or for news is made of
+ACK = "ack"  # the one stance kind whose head takes no complement: "Noted" says all it says
+PRAISE = "social"  # kind of evaluative words and exclamations (praise is social stance)
+TIME = "time"  # the signal kind that a thread may already hold: "Thursday works for me"
+
+# Sensitivity -> words nothing explains that a stance clause may still hold.
+ALLOWANCE = {"low": 0, "normal": 1, "high": 2}
+
+# Links and addresses are content; numbers are, unless the thread already has them.
+_LINK = re.compile(r"(?:https?://|www\.)\S|\S@\S")
+_NUMBER = re.compile(r"(?<![+\-\w])\d{1,12}(?:[.,:/h]\d{1,4}){0,3}")
+# Where a clause ends. A full stop or comma ends one only before a space ("1.6", "1,000" stay).
+_BOUNDARY = re.compile(r"[.!?…;]+(?=\s|$)|[,:](?=\s|$)|\s[-–—]{1,2}\s|[–—]|\n")
+_ELIDED = re.compile(r"([^\W\d_]{1,4}')([^\W\d_].*)")
+_ELISION = re.compile(r"[^\W\d_]{1,4}['’]")
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    part: Part
+    kind: str  # the stance, confusion or chase kind, or the signal kind
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """One clause of the body: where it is, what it does and why (for people reading a finding)."""
+
+    start: int
+    end: int
+    role: Role
+    kind: str = ""
+    why: str = ""
+
+    def as_dict(self, text: str) -> dict:
+        return {
+            "text": " ".join(text[self.start : self.end].split()),
+            "role": self.role.value,
+            "kind": self.kind,
+            "why": self.why,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    text: str
+    clauses: tuple[Clause, ...]
+    language: str
+    complete: bool  # False when the text was longer than what is read: it then says something
+
+    def of(self, *roles: Role) -> tuple[Clause, ...]:
+        return tuple(c for c in self.clauses if c.role in roles)
+
+    def only(self, role: Role, *also: Role, names_say_what: bool = False) -> bool:
+        """Every clause that does something does `role` (or one of `also`), and one does `role`.
+
+        With `names_say_what`, a clause that is only a name not on the thread ("Budget, I'm
+        lost") counts as saying what is meant: for rules that ask "about what?"."""
+        doing = [
+            c
+            for c in self.clauses
+            if c.role is not Role.NEUTRAL or (names_say_what and c.kind == PROPER)
+        ]
+        allowed = {role, *also}
+        return (
+            self.complete
+            and any(c.role is role for c in doing)
+            and all(c.role in allowed for c in doing)
+        )
+
+    def kinds(self, role: Role) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(c.kind for c in self.clauses if c.role is role))
+
+    def described(self) -> list[dict]:
+        return [c.as_dict(self.text) for c in self.clauses]
+
+
+class Vocabulary:
+    """One language's words by role, as a trie over the words' written forms.
+
+    Vocabulary is written in base forms; each base form also stands for its inflections
+    (`linters/data/clauses-forms/`, made from simplemma's dictionaries by `tools/vocabulary.py`),
+    added when the trie is built, so "look good" also matches "looks good" and "looked good".
+    Keying the trie by written forms rather than lemmatising the text keeps an entry from
+    capturing another word's forms ("done" stays an acknowledgement, "does" a function word) and
+    costs a lint nothing.
+    """
+
+    def __init__(self, language: str, entries: list[tuple[str, Reading]], forms: Mapping):
+        self.language = language
+        self.forms = {normalise(lemma): [normalise(f) for f in fs] for lemma, fs in forms.items()}
+        # Elided articles and pronouns ("l'", "n'", "dell'") are split off the word they lean on.
+        self.elisions = {normalise(p.strip()) for p, _ in entries if _ELISION.fullmatch(p.strip())}
+        self.fixed = {
+            normalise(p) for p, r in entries if r.part in FIXED_PARTS and " " not in p.strip()
+        }
+        self.intensifiers = {
+            normalise(p) for p, r in entries if r.part is Part.INTENSIFIER and " " not in p.strip()
+        }
+        self.words: set[str] = set()  # every form this vocabulary knows: for guessing the language
+        self.trie: dict = {}
+        self.longest = 1
+        for phrase, reading in entries:
+            self._add(phrase, reading)
+
+    def keys_of(self, word: str) -> list[str]:
+        """A normalised word as trie keys: an elided article split off first ("l'équipe" is "l'"
+        and "équipe")."""
+        if "'" in word:
+            match = _ELIDED.fullmatch(word)
+            if match and match.group(1) in self.elisions:
+                return [match.group(1), match.group(2)]
+        return [word]
+
+    def _add(self, phrase: str, reading: Reading) -> None:
+        phrase = normalise(phrase.strip())
+        if phrase in self.elisions:
+            words = [phrase]
+        else:
+            words = [k for t in iter_tokens(phrase) for k in self.keys_of(t.text)]
+        if not words:
+            return
+        # Inside a phrase, function words keep their spelling ("like" in "sounds like a plan" is
+        # not "liked"), so that the inflected spellings of its other words all fit.
+        fixed = self.fixed if len(words) > 1 else ()
+        variants = [[w, *(() if w in fixed else self.forms.get(w, ()))] for w in words]
+        for n, spelled in enumerate(product(*variants)):
+            if n == MAX_SPELLINGS:
+                break
+            self.words.update(spelled)
+            node = self.trie
+            for word in spelled:
+                node = node.setdefault(word, {})
+            readings = node.setdefault(None, [])
+            if reading not in readings:
+                readings.append(reading)
+                readings.sort(key=lambda r: PRECEDENCE[r.part])
+        self.longest = max(self.longest, len(words))
+
+    def longest_match(self, keys: list[str], at: int) -> tuple[int, Reading] | None:
+        """The longest entry starting at `keys[at]`, as (words it spans, reading). Inside an entry
+        an intensifier may stand between its words: "looks really good", "vielen herzlichen Dank"
+        (at most `MAX_INSERTED` of them)."""
+        node, found, inserted = self.trie, None, 0
+        for j in range(at, min(len(keys), at + self.longest + MAX_INSERTED)):
+            step = node.get(keys[j])
+            if step is None:
+                if j > at and inserted < MAX_INSERTED and keys[j] in self.intensifiers:
+                    inserted += 1
+                    continue
+                break
+            node = step
+            readings = node.get(None)
+            if readings:
+                found = (j + 1 - at, readings[0])
+        return found
+
+
+def _read(path) -> dict:
+    if not path.is_file():
+        return {}
+    return yaml.load(path.read_text(encoding="utf-8"), _LOADER) or {}
+
+
+def vocabulary_entries(language: str) -> list[tuple[str, Reading]]:
+    data = resources.files("linters") / "data"
+    roles = _read(data / "clauses" / f"{language}.yaml")
+    entries: list[tuple[str, Reading]] = []
+
+    def add(part: Part, kind: str, phrases) -> None:
+        entries.extend((p, Reading(part, kind)) for p in phrases or ())
+
+    add(Part.APPROVAL, "agreement", roles.get("approval"))
+    add(Part.EXCLAMATIVE, PRAISE, roles.get("exclamative"))
+    add(Part.TAG, "", roles.get("tags"))
+    add(Part.INTENSIFIER, "", roles.get("intensifier"))
+    add(Part.EVALUATIVE, PRAISE, roles.get("evaluative"))
+    add(
+        Part.EVALUATIVE,
+        PRAISE,
+        _read(data / "clauses-evaluative" / f"{language}.yaml").get("evaluative"),
+    )
+    add(Part.GENERIC, "", roles.get("generic"))
+    add(Part.FUNCTION, "", roles.get("function"))
+    for kind, phrases in (roles.get("signals") or {}).items():
+        add(Part.SIGNAL, kind, phrases)
+    for kind, phrases in (roles.get("idioms") or {}).items():
+        add(Part.IDIOM, kind, phrases)
+    for lexicon, part in (
+        ("content-free-reply-all", Part.HEAD),
+        ("vague-confusion", Part.CONFUSION),
+        ("empty-check-in", Part.CHASE),
+    ):
+        for kind, phrases in _read(data / lexicon / f"{language}.yaml").items():
+            if kind not in ("filler", "names-follow"):  # whole-text padding: not heads
+                add(part, kind, phrases)
+    return entries
+
+
+@cache
+def _forms(language: str) -> dict:
+    return _read(resources.files("linters") / "data" / "clauses-forms" / f"{language}.yaml")
+
+
+@lru_cache(maxsize=64)
+def vocabularies(extra: tuple[tuple[str, str, str], ...] = ()) -> dict[str, Vocabulary]:
+    """Every language's vocabulary, with a policy's extra heads (part, kind, phrase) added to all:
+    built once per distinct set of extras."""
+    added = [(phrase, Reading(Part(part), kind)) for part, kind, phrase in extra]
+    return {
+        lang: Vocabulary(lang, vocabulary_entries(lang) + added, _forms(lang)) for lang in LANGUAGES
+    }
+
+
+def extra_heads(options: Mapping, part: Part, kind: str) -> tuple[tuple[str, str, str], ...]:
+    """A policy's `extra_phrases` as vocabulary: (part, kind, phrase), one cache key per set."""
+    return tuple((part.value, kind, phrase) for phrase in extra_phrases(options))
+
+
+def guess_language(words: list[str], vocabularies: Mapping[str, Vocabulary], hint: str = "") -> str:
+    """The language whose vocabulary knows most of the words (the locale's, then English, on a
+    tie)."""
+    order = sorted(vocabularies, key=lambda lang: (lang != hint, lang != "en"))
+    return max(order, key=lambda lang: sum(w in vocabularies[lang].words for w in words))
+
+
+@dataclass(frozen=True, slots=True)
+class Thread:
+    """What the reader already has: the subject, the quoted message, the participants' names."""
+
+    text: Callable[[], str]  # casefolded subject and quote, made only when a word needs it
+    names: Callable[[], frozenset[str]]
+
+    def has(self, word: str) -> bool:
+        if word in self.names():
+            return True
+        text = self.text()
+        # A word of five letters or more counts when its stem starts a word of the thread
+        # ("deck" / "decks", "revised" / "revision"); a short one must stand whole.
+        # A number counts before a unit ("2" in "2pm"), never inside a longer one ("2" in "25").
+        number = word[-1].isdigit()
+        needle = word if len(word) < 5 or number else word[: max(4, len(word) - 3)]
+        start = text.find(needle)
+        while start != -1:
+            end = start + len(needle)
+            before = text[start - 1] if start else " "
+            after = text[end] if end < len(text) else " "
+            if not before.isalnum() and (
+                after.isdigit() is False
+                if number
+                else len(needle) < len(word) or not after.isalnum()
+            ):
+                return True
+            start = text.find(needle, start + 1)
+        return False
+
+
+NO_THREAD = Thread(text=str, names=frozenset)
+
+
+def analyse(
+    text: str,
+    thread: Thread = NO_THREAD,
+    *,
+    allowance: int = 1,
+    language: str = "",
+    extra: tuple[tuple[str, str, str], ...] = (),
+) -> Analysis:
+    """Cut `text` into clauses and give each its role."""
+    vocab = vocabularies(extra)
+    complete = len(text) <= MAX_CHARS
+    text = text[:MAX_CHARS]
+    spans = list(_clause_spans(text))
+    words = [normalise(t.text) for t in iter_tokens(text) if t.kind == "word"]
+    if len(words) > MAX_TOKENS:
+        complete = False
+    lang = guess_language(words[:MAX_TOKENS], vocab, language[:2].lower())
+    reader = _ClauseReader(vocab[lang], thread, allowance)
+    clauses = [reader.read(text, start, end) for start, end in spans]
+    return Analysis(text, _rejoin_complements(clauses, text), lang, complete)
+
+
+def _rejoin_complements(clauses: list[Clause], text: str) -> tuple[Clause, ...]:
+    """A stance head, a name between commas, then what the head is about: "Thanks, Sabine, for
+    the summary". The name cut the head from its complement; the third clause is the complement
+    (when it is only words without stance, never a signal or a question)."""
+    for n in range(2, len(clauses)):
+        head, name, rest = clauses[n - 2], clauses[n - 1], clauses[n]
+        if (
+            rest.why == NO_STANCE
+            and name.role is Role.NEUTRAL
+            and head.role is Role.STANCE
+            and head.kind not in (ACK, EMOJI)
+            and text[head.end : name.start].strip() == ","
+            and text[name.end : rest.start].strip() == ","
+        ):
+            clauses[n] = Clause(rest.start, rest.end, Role.STANCE, head.kind, COMPLEMENT)
+    return tuple(clauses)
+
+
+def _clause_spans(text: str):
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        end = m.end() if text[m.start()] in "!?" else m.start()
+        if text[start:end].strip():
+            yield _trim(text, start, end)
+        start = m.end()
+    if text[start:].strip():
+        yield _trim(text, start, len(text))
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+class _ClauseReader:
+    def __init__(self, vocab: Vocabulary, thread: Thread, allowance: int):
+        self.vocab = vocab
+        self.thread = thread
+        self.allowance = allowance
+        # German capitalises every noun: there a capital inside a clause does not mark a name.
+        self.capitals_name = vocab.language != "de"
+
+    def read(self, text: str, start: int, end: int) -> Clause:
+        raw = text[start:end]
+        if _LINK.search(raw):
+            return Clause(start, end, Role.CONTENT, "link", "a link or an address")
+        for m in _NUMBER.finditer(raw):
+            if not self.thread.has(m.group().casefold()):
+                return Clause(start, end, Role.CONTENT, "number", f'a number: "{m.group()}"')
+        if text[end : end + 1] == ":":
+            return Clause(start, end, Role.CONTENT, "colon", "announces what follows")
+        words = _Words(raw, self.vocab, self.capitals_name)
+        parts = list(self._parts(words))
+        return self._role(Clause(start, end, Role.CONTENT), parts, raw.rstrip().endswith("!"))
+
+    def _parts(self, words: _Words):
+        """The clause as a run of parts: vocabulary matches, longest first, and single tokens."""
+        keys, shapes = words.keys, words.shapes
+        i = 0
+        while i < len(keys):
+            shape = shapes[i]
+            found = self.vocab.longest_match(keys, i) if shape in WORD_SHAPES else None
+            if found:
+                length, reading = found
+                yield _Piece(reading.part, reading.kind, keys[i : i + length])
+                i += length
+                continue
+            word = keys[i]
+            if shape in (EMOJI, QUESTION):
+                yield _Piece(shape, shape, [word])
+            elif shape == "other":
+                part = SYMBOL if not _CONTENT_SYMBOL.isdisjoint(word) else Part.FUNCTION
+                yield _Piece(part, word, [word])
+            elif word in self.thread.names():
+                yield _Piece(NAME, word, [word])
+            elif word.isdigit() or self.thread.has(word):  # numbers were checked on the raw text
+                yield _Piece(GIVEN, word, [word])
+            elif shape != "word":  # someone or something not on the thread: "Fiona", "Kev"
+                yield _Piece(PROPER, word, [word], initial=shape == "initial")
+            else:
+                yield _Piece(NEW, word, [word])
+            i += 1
+
+    def _role(self, clause: Clause, parts: list[_Piece], exclaims: bool) -> Clause:
+        def said(role: Role, kind: str, why: str) -> Clause:
+            return Clause(clause.start, clause.end, role, kind, why)
+
+        if all(p.part == QUESTION for p in parts):
+            return said(Role.CONFUSION, "puzzled", "only question marks")
+        # A capital that only starts the clause marks a name when the clause is only names
+        # ("Sophie", "Frau Krüger"); elsewhere it is an ordinary word.
+        if not all(p.part in ADDRESS_PARTS for p in parts):
+            parts = [_Piece(NEW, p.kind, p.words) if p.initial else p for p in parts]
+        # "Thanks for the update" thanks for news; "Sorry, I'm lost" is still lost.
+        thanked = next(
+            (n for n, p in enumerate(parts) if p.part == Part.HEAD and p.kind == THANKS), len(parts)
+        )
+        asking = next((p for p in parts[:thanked] if p.part in ASKING_PARTS), None)
+        for piece in parts:
+            if piece.part == SYMBOL:
+                return said(Role.CONTENT, "symbol", f'"{piece.text}"')
+            if piece.part != Part.SIGNAL or (asking and piece.kind == REQUEST):
+                continue  # asking to clarify or for news is what those clauses do
+            if piece.kind != TIME:
+                return said(Role.CONTENT, piece.kind, f'a {piece.kind} word: "{piece.text}"')
+            if not all(self.thread.has(w) for w in piece.words):
+                return said(Role.CONTENT, TIME, f'a day or time: "{piece.text}"')
+        # A day the thread proposed is what is agreed to: "Thursday works for me".
+        parts = [
+            _Piece(GIVEN, p.kind, p.words) if p.part == Part.SIGNAL and p.kind == TIME else p
+            for p in parts
+        ]
+        if asking is not None:
+            # What the thread holds names what is meant as much as a new word: "the budget".
+            named = [p for p in parts if p.part in (NEW, GIVEN, PROPER)]
+            if named:
+                return said(Role.CONTENT, "specific", f'names what: "{named[0].text}"')
+            role = Role.CONFUSION if asking.part == Part.CONFUSION else Role.CHASE
+            return said(role, asking.kind, f'"{asking.text}" naming nothing specific')
+        if any(p.part == QUESTION for p in parts) and not any(p.part == Part.TAG for p in parts):
+            if all(p.part in ADDRESS_PARTS or p.part == QUESTION for p in parts):
+                return said(Role.NEUTRAL, "", "only courtesy and a question mark")
+            return said(Role.CONTENT, "question", "a question")
+        leads = _leads(parts, exclaims)
+        if not leads:
+            if all(p.part in ADDRESS_PARTS for p in parts):
+                if all(p.part == PROPER for p in parts):
+                    return said(Role.NEUTRAL, PROPER, "only a name not on the thread")
+                return said(Role.NEUTRAL, "", "only names or words of address")
+            return said(Role.CONTENT, "", NO_STANCE)
+        free = set().union(*(_complement(parts, n) for n in leads))
+        unexplained = [p.text for n, p in enumerate(parts) if p.part == NEW and n not in free]
+        if len(unexplained) > self.allowance:
+            listed = ", ".join(f'"{w}"' for w in unexplained[:3])
+            return said(Role.CONTENT, "", f"words no stance explains: {listed}")
+        lead = parts[leads[0]]
+        kind = IDIOM_KINDS.get(lead.kind, lead.kind) if lead.part != EMOJI else EMOJI
+        return said(Role.STANCE, kind, f'{LEAD_LABELS[lead.part]}: "{lead.text}"')
+
+
+NO_STANCE = "no word of stance"
+COMPLEMENT = "what the stance before the name is about"
+
+# Parts that are not vocabulary: single tokens read by their shape or by the thread.
+SYMBOL, GIVEN, NAME, PROPER, NEW = "symbol", "given", "name", "proper", "new"
+WORD_SHAPES = frozenset({"word", "capital", "initial"})
+_CONTENT_SYMBOL = frozenset("£$€¥%#@§°=<>")  # money, shares, tickets, handles: facts
+ASKING_PARTS = frozenset({Part.CONFUSION, Part.CHASE})
+IDIOM_KINDS = {"praise": PRAISE}  # the data's name for it; rules call praise "social"
+ADDRESS_PARTS = frozenset({GIVEN, NAME, PROPER, EMOJI, Part.GENERIC, Part.INTENSIFIER, Part.TAG})
+QUIET_PARTS = FREE_PARTS | {NAME, PROPER, EMOJI}
+ENDING_PARTS = frozenset(
+    {Part.FUNCTION, Part.INTENSIFIER, Part.TAG, NAME, PROPER, EMOJI}
+)  # may stand around a stance word without a meaning
+LEAD_LABELS = {
+    Part.HEAD: "stance",
+    Part.IDIOM: "idiom",
+    Part.APPROVAL: "approves",
+    Part.EVALUATIVE: "judges",
+    Part.EXCLAMATIVE: "exclaims",
+    EMOJI: "emoji",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    part: Part | str
+    kind: str
+    words: list[str]
+    initial: bool = False  # a capitalised word that starts the clause
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.words)
+
+
+class _Words:
+    """A clause's tokens as vocabulary keys with their shapes: "word", "capital" (a capital that
+    may mark a name), "initial" (a capital that starts the clause), EMOJI, QUESTION or "other"
+    (a symbol)."""
+
+    def __init__(self, raw: str, vocab: Vocabulary, capitals_name: bool):
+        self.keys: list[str] = []
+        self.shapes: list[str] = []
+        for token in iter_tokens(raw):
+            if token.kind != "word":
+                self.keys.append(token.text)
+                self.shapes.append(token.kind)
+                continue
+            keys = vocab.keys_of(token.text)
+            shape = "word"
+            if raw[token.start].isupper() and (capitals_name or not self.keys):
+                shape = "capital" if self.keys else "initial"
+            self.keys.extend(keys)
+            self.shapes.extend(["word"] * (len(keys) - 1) + [shape])
+
+
+def _quiet(parts: list[_Piece]) -> bool:
+    """Nothing here but words that may stand around stance: function words, names, emoji."""
+    return all(p.part in QUIET_PARTS or p.part in STANCE_PARTS for p in parts)
+
+
+def _ends(parts: list[_Piece], n: int) -> bool:
+    """The part at `n` ends the clause: only function words, names or emoji follow ("looks good
+    to me, Ana 👍"), so what comes before is what it is about."""
+    return all(p.part in ENDING_PARTS for p in parts[n + 1 :])
+
+
+def _leads(parts: list[_Piece], exclaims: bool) -> list[int]:
+    """Indexes of the parts that make the clause stance, each where its kind of word leads one: a
+    head after nothing but quiet words ("Many thanks for ..."), an approval that ends the clause
+    ("... looks good to me"), an evaluative word, an exclamation's opener, an emoji."""
+    leads = []
+    for n, piece in enumerate(parts):
+        part = piece.part
+        if (
+            (part in (Part.HEAD, Part.IDIOM) and (_quiet(parts[:n]) or _ends(parts, n)))
+            or (part == Part.APPROVAL and _ends(parts, n))
+            or part in (Part.EVALUATIVE, EMOJI)
+            or (part == Part.EXCLAMATIVE and n == 0 and exclaims)
+        ):
+            leads.append(n)
+    return leads
+
+
+def _complement(parts: list[_Piece], n: int) -> range | set[int]:
+    """Indexes of the parts that the stance word at `n` covers: what it thanks, approves, judges."""
+    piece = parts[n]
+    if piece.part in (Part.HEAD, Part.IDIOM):
+        if not _quiet(parts[:n]) and _ends(parts, n):
+            return range(n)  # a head that ends the clause: "<the new deck> looks good to me"
+        return range(n + 1, len(parts)) if piece.kind != ACK else set()
+    if piece.part == Part.APPROVAL:
+        return range(n)  # what is approved: "<the new layout> looks good to me"
+    if piece.part == Part.EVALUATIVE:
+        if _quiet(parts[n + 1 :]):
+            return range(n + 2)  # judged at the end: "Riverside Hall is perfect"
+        return {n + 1}  # what is judged: "fantastic total"
+    if piece.part == Part.EXCLAMATIVE:
+        return range(len(parts))  # "Quel week-end !"
+    return set()
