@@ -34,11 +34,7 @@ FILLER = "filler"  # words that may pad a phrase but say nothing on their own
 EMOJI = "emoji"
 NAME = "name"
 QUESTION = "?"
-SOCIAL = "social"
-REMARK = "remark"  # a word of banter that no phrase covers
 NAMES_FOLLOW = "names-follow"  # phrases after which a capitalised word is a person: "agree with"
-BANTER_WORDS = 2  # words outside every phrase that an emoticon remark may have
-BANTER_MAX_WORDS = 6
 MAX_PHRASE_CHARS = 200  # of one extra phrase from a policy
 MAX_EXTRA = 500  # extra phrases per language
 
@@ -151,7 +147,7 @@ class PhraseMatcher:
         self._names_follow: set[tuple[str, ...]] = set()
         # The cover search keeps kinds as bits of an int, which unite far faster than sets.
         self._bits: dict[str, int] = {}
-        for kind in (FILLER, NAME, REMARK, EMOJI):
+        for kind in (FILLER, NAME, EMOJI):
             self._bit(kind)
         for kind, phrases in lexicon.items():
             for phrase in phrases:
@@ -162,11 +158,8 @@ class PhraseMatcher:
                     self._names_follow.add(words[-3:])
                 else:
                     self._add(words, kind)
-        # Per kind: its bit, whether it is a remark, whether it counts as a phrase.
-        self._steps = {
-            kind: (bit, kind == REMARK, kind not in (FILLER, NAME, REMARK))
-            for kind, bit in self._bits.items()
-        }
+        # Per kind: its bit, whether it counts as a phrase.
+        self._steps = {kind: (bit, kind not in (FILLER, NAME)) for kind, bit in self._bits.items()}
 
     def _bit(self, kind: str) -> int:
         return self._bits.setdefault(kind, 1 << len(self._bits))
@@ -187,10 +180,8 @@ class PhraseMatcher:
         """Return the kinds if `text` is only phrases, fillers, names and emoji; else None.
 
         `names` (people on the thread) is called only when a word is outside every phrase: most
-        texts never need it. A capitalised word the text addresses ("Thanks, Harsh, that
-        helped", "I agree with Morris") counts as a name too. A short remark whose only signal
-        is an emoticon ("unwritten rule 8-)") is banter: up to `BANTER_WORDS` other words pass
-        there, and it counts as social.
+        texts never need it. A capitalised word the text addresses ("FYI, Harsh", "See below,
+        Morris") counts as a name too.
         """
         # Read token by token and give up at the first that rules a cover out (a symbol, a "?"
         # that counts as content, one token too many): a text with something to say is
@@ -198,7 +189,6 @@ class PhraseMatcher:
         tokens: list[Token] = []
         known_names: frozenset[str] | None = None
         addressed: set[int] = set()
-        strangers = 0
         for token in leading_tokens(text):
             if len(tokens) == self.max_tokens:
                 return None
@@ -212,33 +202,24 @@ class PhraseMatcher:
                 if known_names is None:
                     known_names = names()
                 if token.text not in known_names:
-                    if any(c.isdigit() for c in token.text):
-                        return None  # a number is a fact, even beside a smiley
-                    strangers += 1
-                    if strangers > BANTER_WORDS:
-                        return None
+                    return None  # a word of its own: the text says something
             tokens.append(token)
         if not tokens:
             return None
-        words = sum(t.kind == "word" for t in tokens)
-        banter = any(t.kind == EMOJI for t in tokens) and words <= BANTER_MAX_WORDS
-        if strangers and not banter:
-            return None
         known_names = known_names or frozenset()
         n = len(tokens)
-        # best[i]: the best cover of tokens[:i] as (remarks, -phrases, kind bits, phrases), where
-        # a remark is a word no phrase covers (allowed in banter only) and phrases is a linked
-        # list (last phrase, rest): fewest remarks, then most phrases, win.
+        # best[i]: the best cover of tokens[:i] as (-phrases, kind bits, phrases), where phrases
+        # is a linked list (last phrase, rest): most phrases win.
         best: list[tuple | None] = [None] * (n + 1)
-        best[0] = (0, 0, 0, None)
+        best[0] = (0, 0, None)
         steps = self._steps
 
         def relax(at: int, here: tuple, kind: str, phrase: str) -> None:
-            bit, remark, counted = steps[kind]
-            remarks, phrases = here[0] + remark, here[1] - counted
+            bit, counted = steps[kind]
+            phrases = here[0] - counted
             current = best[at]
-            if current is None or (remarks, phrases) < (current[0], current[1]):
-                best[at] = (remarks, phrases, here[2] | bit, (phrase, here[3]))
+            if current is None or phrases < current[0]:
+                best[at] = (phrases, here[1] | bit, (phrase, here[2]))
 
         for i in range(n):
             here = best[i]
@@ -250,13 +231,11 @@ class PhraseMatcher:
                 continue
             if token.kind == QUESTION:  # only reached with `questions`: skip it as punctuation
                 current = best[i + 1]
-                if current is None or (here[0], here[1]) < (current[0], current[1]):
+                if current is None or here[0] < current[0]:
                     best[i + 1] = here
                 continue
             if token.text in known_names or i in addressed:
                 relax(i + 1, here, NAME, token.text)
-            if banter:
-                relax(i + 1, here, REMARK, token.text)
             node = self._trie
             for j in range(i, min(n, i + self._longest)):
                 node = node.get(tokens[j].text) if tokens[j].kind in self._walkable else None
@@ -268,18 +247,16 @@ class PhraseMatcher:
                     for kind in kinds:
                         relax(j + 1, here, kind, phrase)
         final = best[n]
-        if final is None or final[0] > BANTER_WORDS:
+        if final is None:
             return None
-        kinds = frozenset(kind for kind, bit in self._bits.items() if final[2] & bit)
-        substantive = kinds - {FILLER, NAME, REMARK}
-        if REMARK in kinds:
-            substantive |= {SOCIAL}  # banter is small talk, whatever its words
+        kinds = frozenset(kind for kind, bit in self._bits.items() if final[1] & bit)
+        substantive = kinds - {FILLER, NAME}
         if not substantive:
             return None
         if substantive != {EMOJI}:
             substantive -= {EMOJI}  # an emoji beside words is decoration, not a kind of its own
         phrases: list[str] = []
-        link = final[3]
+        link = final[2]
         while link is not None:
             phrases.append(link[0])
             link = link[1]
