@@ -63,6 +63,7 @@ class Part(StrEnum):
     IDIOM = "idiom"  # stance that holds a negation: "couldn't agree more"
     CONFUSION = "confusion"
     CHASE = "chase"
+    UNDERSTAND = "understand"  # a verb of understanding: confusion where the clause negates it
     HEAD = "head"  # stance head, complement on its right: "thanks (for ...)"
     APPROVAL = "approval"  # complement on its left: "(...) looks good to me"
     SIGNAL = "signal"  # content: but, if, because, please note, not ...
@@ -80,6 +81,9 @@ FREE_PARTS = frozenset({Part.INTENSIFIER, Part.GENERIC, Part.FUNCTION, Part.TAG}
 STANCE_PARTS = frozenset({Part.IDIOM, Part.HEAD, Part.APPROVAL, Part.EVALUATIVE})
 THANKS = "thanks"
 REQUEST = "request"  # the signal kind that asking to clarify or for news is made of
+NEGATION = "negation"
+CONTRAST = "contrast"
+NOTICE = "notice"  # "FYI", "heads-up", "note": content, unless it is what is thanked for
 ACK = "ack"  # the one stance kind whose head takes no complement: "Noted" says all it says
 PRAISE = "social"  # kind of evaluative words and exclamations (praise is social stance)
 TIME = "time"  # the signal kind that a thread may already hold: "Thursday works for me"
@@ -92,6 +96,8 @@ _LINK = re.compile(r"(?:https?://|www\.)\S|\S@\S")
 _NUMBER = re.compile(r"(?<![+\-\w])\d{1,12}(?:[.,:/h]\d{1,4}){0,3}")
 # Where a clause ends. A full stop or comma ends one only before a space ("1.6", "1,000" stay).
 _BOUNDARY = re.compile(r"[.!?…;]+(?=\s|$)|[,:](?=\s|$)|\s[-–—]{1,2}\s|[–—]|\n")
+_SIGNATURE_SEPARATOR = re.compile(r"\s*[,|–—]\s*|\s-\s")
+MAX_NAME_LINE = 60
 _ELIDED = re.compile(r"([^\W\d_]{1,4}')([^\W\d_].*)")
 _ELISION = re.compile(r"[^\W\d_]{1,4}['’]")
 
@@ -272,8 +278,7 @@ def vocabulary_entries(language: str) -> list[tuple[str, Reading]]:
         ("empty-check-in", Part.CHASE),
     ):
         for kind, phrases in _read(data / lexicon / f"{language}.yaml").items():
-            if kind not in ("filler", "names-follow"):  # whole-text padding: not heads
-                add(part, kind, phrases)
+            add(Part.UNDERSTAND if kind == Part.UNDERSTAND.value else part, kind, phrases)
     return entries
 
 
@@ -356,8 +361,31 @@ def analyse(
         complete = False
     lang = guess_language(words[:MAX_TOKENS], vocab, language[:2].lower())
     reader = _ClauseReader(vocab[lang], thread, allowance)
-    clauses = [reader.read(text, start, end) for start, end in spans]
+    signed = _name_line(text, vocab[lang])
+    clauses = [reader.read(text, start, end) for start, end in spans if start < signed]
+    if signed < len(text):
+        end = len(text.rstrip())
+        clauses.append(Clause(signed, end, Role.NEUTRAL, "", "a name under the text"))
     return Analysis(text, _rejoin_complements(clauses, text), lang, complete)
+
+
+def _name_line(text: str, vocab: Vocabulary) -> int:
+    """Where a last line that only signs the text starts ("Kev – Store 212 Wigan", "Sophie, IDE
+    cardio"): one to three capitalised words no vocabulary knows, then maybe a separator and a
+    few words of role or place. `len(text)` when there is none."""
+    body = text.rstrip()
+    cut = body.rfind("\n")
+    line = body[cut + 1 :].strip()
+    if cut <= 0 or not body[:cut].strip() or len(line) > MAX_NAME_LINE or line[-1] in ".!?:":
+        return len(text)
+    name, role = (part.strip() for part in _SIGNATURE_SEPARATOR.split(line + " | ", maxsplit=1))
+    names = name.split()
+    if not 1 <= len(names) <= 3 or len(role.split()) > 6:
+        return len(text)
+    for word in names:
+        if not word[0].isupper() or normalise(word.strip(".")) in vocab.words:
+            return len(text)
+    return body.index(line, cut)
 
 
 def _rejoin_complements(clauses: list[Clause], text: str) -> tuple[Clause, ...]:
@@ -461,11 +489,21 @@ class _ClauseReader:
             (n for n, p in enumerate(parts) if p.part == Part.HEAD and p.kind == THANKS), len(parts)
         )
         asking = next((p for p in parts[:thanked] if p.part in ASKING_PARTS), None)
-        for piece in parts:
+        negations = [p for p in parts if p.part == Part.SIGNAL and p.kind == NEGATION]
+        if asking is None and negations:  # "Ich verstehe es leider nicht", "j'ai rien compris"
+            verb = next((p for p in parts if p.part == Part.UNDERSTAND), None)
+            if verb is not None:
+                asking = _Piece(Part.CONFUSION, "confusion", [*negations[0].words, *verb.words])
+                parts = [p for p in parts if p is not negations[0]]
+        for n, piece in enumerate(parts):
             if piece.part == SYMBOL:
                 return said(Role.CONTENT, "symbol", f'"{piece.text}"')
             if piece.part != Part.SIGNAL or (asking and piece.kind == REQUEST):
                 continue  # asking to clarify or for news is what those clauses do
+            if piece.kind == NOTICE and n > thanked:
+                continue  # what is thanked for: "thanks for the heads-up", "danke für den Hinweis"
+            if asking and piece.kind == CONTRAST and n == 0:
+                continue  # "Sorry, but I'm lost": politeness, not a contrast
             if piece.kind != TIME:
                 return said(Role.CONTENT, piece.kind, f'a {piece.kind} word: "{piece.text}"')
             if not all(self.thread.has(w) for w in piece.words):
@@ -477,7 +515,7 @@ class _ClauseReader:
         ]
         if asking is not None:
             # What the thread holds names what is meant as much as a new word: "the budget".
-            named = [p for p in parts if p.part in (NEW, GIVEN, PROPER)]
+            named = [p for p in parts if p.part in (NEW, GIVEN, PROPER, Part.UNDERSTAND)]
             if named:
                 return said(Role.CONTENT, "specific", f'names what: "{named[0].text}"')
             role = Role.CONFUSION if asking.part == Part.CONFUSION else Role.CHASE
@@ -574,7 +612,8 @@ def _ends(parts: list[_Piece], n: int) -> bool:
 def _leads(parts: list[_Piece], exclaims: bool) -> list[int]:
     """Indexes of the parts that make the clause stance, each where its kind of word leads one: a
     head after nothing but quiet words ("Many thanks for ..."), an approval that ends the clause
-    ("... looks good to me"), an evaluative word, an exclamation's opener, an emoji."""
+    ("... looks good to me"), an evaluative word, an exclamation's opener ("What a result!"; one
+    of two words or more needs no "!": "What an achievement."), an emoji."""
     leads = []
     for n, piece in enumerate(parts):
         part = piece.part
@@ -582,7 +621,7 @@ def _leads(parts: list[_Piece], exclaims: bool) -> list[int]:
             (part in (Part.HEAD, Part.IDIOM) and (_quiet(parts[:n]) or _ends(parts, n)))
             or (part == Part.APPROVAL and _ends(parts, n))
             or part in (Part.EVALUATIVE, EMOJI)
-            or (part == Part.EXCLAMATIVE and n == 0 and exclaims)
+            or (part == Part.EXCLAMATIVE and n == 0 and (exclaims or len(piece.words) > 1))
         ):
             leads.append(n)
     return leads
