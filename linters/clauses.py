@@ -42,6 +42,7 @@ from .phrases import EMOJI, LANGUAGES, QUESTION, extra_phrases, iter_tokens, nor
 MAX_TOKENS = 80  # words of one body read at most: a longer reply is not "only thanks"
 MAX_CHARS = 2000  # characters read at most, for the same reason
 THREAD_CHARS = 64_000  # of the quoted thread searched for words the author repeats
+MAX_FINDS = 64  # occurrences of one word in the thread looked at
 MAX_SPELLINGS = 256  # inflected spellings of one phrase at most
 MAX_INSERTED = 2  # intensifiers inside one phrase: "looks really very good"
 
@@ -326,18 +327,18 @@ class Thread:
         number = word[-1].isdigit()
         needle = word if len(word) < 5 or number else word[: max(4, len(word) - 3)]
         start = text.find(needle)
-        while start != -1:
+        for _ in range(MAX_FINDS):  # a string found this often is the thread's, whole or not
+            if start == -1:
+                return False
             end = start + len(needle)
             before = text[start - 1] if start else " "
             after = text[end] if end < len(text) else " "
-            if not before.isalnum() and (
-                after.isdigit() is False
-                if number
-                else len(needle) < len(word) or not after.isalnum()
-            ):
+            stem_goes_on = len(needle) < len(word)
+            ends = not after.isdigit() if number else stem_goes_on or not after.isalnum()
+            if ends and not before.isalnum():
                 return True
             start = text.find(needle, start + 1)
-        return False
+        return True
 
 
 NO_THREAD = Thread(text=str, names=frozenset)
