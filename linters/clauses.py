@@ -28,7 +28,8 @@ only the first `MAX_TOKENS` words are read (a reply that long says something).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache, lru_cache
@@ -44,6 +45,7 @@ MAX_CHARS = 2000  # characters read at most, for the same reason
 THREAD_CHARS = 64_000  # of the quoted thread searched for words the author repeats
 MAX_FINDS = 64  # occurrences of one word in the thread looked at
 MAX_SPELLINGS = 256  # inflected spellings of one phrase at most
+MIN_STEM = 3  # letters left of a verb once a pronoun is taken off it
 MAX_INSERTED = 2  # intensifiers inside one phrase: "looks really very good"
 
 # libyaml's loader when PyYAML was built with it; BaseLoader keeps "yes", "no", "on" strings.
@@ -64,9 +66,9 @@ class Part(StrEnum):
     IDIOM = "idiom"  # stance that holds a negation: "couldn't agree more"
     CONFUSION = "confusion"
     CHASE = "chase"
-    UNDERSTAND = "understand"  # a verb of understanding: confusion where the clause negates it
     HEAD = "head"  # stance head, complement on its right: "thanks (for ...)"
     APPROVAL = "approval"  # complement on its left: "(...) looks good to me"
+    UNDERSTAND = "understand"  # a verb of understanding: confusion where the clause negates it
     SIGNAL = "signal"  # content: but, if, because, please note, not ...
     EVALUATIVE = "evaluative"  # great, lovely, proud
     EXCLAMATIVE = "exclamative"  # "what a ...!"
@@ -83,7 +85,11 @@ STANCE_PARTS = frozenset({Part.IDIOM, Part.HEAD, Part.APPROVAL, Part.EVALUATIVE}
 THANKS = "thanks"
 REQUEST = "request"  # the signal kind that asking to clarify or for news is made of
 NEGATION = "negation"
+DOUBT = "doubt"
 CONTRAST = "contrast"
+# Signals that may frame a request to clarify or for news before it: "I wonder whether there is
+# any news", "Je me permets de revenir vers vous afin de savoir où en est ce dossier".
+FRAMING = frozenset({"condition", DOUBT, REQUEST, "reason"})
 NOTICE = "notice"  # "FYI", "heads-up", "note": content, unless it is what is thanked for
 ACK = "ack"  # the one stance kind whose head takes no complement: "Noted" says all it says
 PRAISE = "social"  # kind of evaluative words and exclamations (praise is social stance)
@@ -95,8 +101,9 @@ ALLOWANCE = {"low": 0, "normal": 1, "high": 2}
 # Links and addresses are content; numbers are, unless the thread already has them.
 _LINK = re.compile(r"(?:https?://|www\.)\S|\S@\S")
 _NUMBER = re.compile(r"(?<![+\-\w])\d{1,12}(?:[.,:/h]\d{1,4}){0,3}")
-# Where a clause ends. A full stop or comma ends one only before a space ("1.6", "1,000" stay).
-_BOUNDARY = re.compile(r"[.!?…;]+(?=\s|$)|[,:](?=\s|$)|\s[-–—]{1,2}\s|[–—]|\n")
+# Where a clause ends. A full stop or comma ends one only before a space ("1.6", "1,000" stay), a
+# colon only after a word ("(:" is a smile).
+_BOUNDARY = re.compile(r"[.!?…;]+(?=\s|$)|,(?=\s|$)|(?<=\w):(?=\s|$)|\s[-–—]{1,2}\s|[–—]|\n")
 _SIGNATURE_SEPARATOR = re.compile(r"\s*[,|–—]\s*|\s-\s")
 MAX_NAME_LINE = 60
 _ELIDED = re.compile(r"([^\W\d_]{1,4}')([^\W\d_].*)")
@@ -138,16 +145,9 @@ class Analysis:
     def of(self, *roles: Role) -> tuple[Clause, ...]:
         return tuple(c for c in self.clauses if c.role in roles)
 
-    def only(self, role: Role, *also: Role, names_say_what: bool = False) -> bool:
-        """Every clause that does something does `role` (or one of `also`), and one does `role`.
-
-        With `names_say_what`, a clause that is only a name not on the thread ("Budget, I'm
-        lost") counts as saying what is meant: for rules that ask "about what?"."""
-        doing = [
-            c
-            for c in self.clauses
-            if c.role is not Role.NEUTRAL or (names_say_what and c.kind == PROPER)
-        ]
+    def only(self, role: Role, *also: Role) -> bool:
+        """Every clause that does something does `role` (or one of `also`), and one does `role`."""
+        doing = [c for c in self.clauses if c.role is not Role.NEUTRAL]
         allowed = {role, *also}
         return (
             self.complete
@@ -173,8 +173,15 @@ class Vocabulary:
     costs a lint nothing.
     """
 
-    def __init__(self, language: str, entries: list[tuple[str, Reading]], forms: Mapping):
+    def __init__(
+        self,
+        language: str,
+        entries: list[tuple[str, Reading]],
+        forms: Mapping,
+        enclitics: Iterable[str] = (),
+    ):
         self.language = language
+        self.enclitics = sorted((normalise(e) for e in enclitics), key=len, reverse=True)
         self.forms = {normalise(lemma): [normalise(f) for f in fs] for lemma, fs in forms.items()}
         # Elided articles and pronouns ("l'", "n'", "dell'") are split off the word they lean on.
         self.elisions = {normalise(p.strip()) for p, _ in entries if _ELISION.fullmatch(p.strip())}
@@ -186,6 +193,7 @@ class Vocabulary:
         }
         self.words: set[str] = set()  # every form this vocabulary knows: for guessing the language
         self.trie: dict = {}
+        self.understood: set[tuple[str, ...]] = set()  # "make sense" is also an acknowledgement
         self.longest = 1
         for phrase, reading in entries:
             self._add(phrase, reading)
@@ -197,7 +205,21 @@ class Vocabulary:
             match = _ELIDED.fullmatch(word)
             if match and match.group(1) in self.elisions:
                 return [match.group(1), match.group(2)]
+        if self.enclitics and word not in self.words:
+            return [self._without_enclitic(word)]
         return [word]
+
+    def _without_enclitic(self, word: str) -> str:
+        """The verb a pronoun is written onto, when only the verb is known: "aclarármelo" is
+        "aclarar", "spiegarmelo" is "spiegare" (the infinitive's "e" falls before the pronoun)."""
+        for suffix in self.enclitics:
+            stem = word[: -len(suffix)]
+            if len(stem) >= MIN_STEM and word.endswith(suffix):
+                plain = _without_acute(stem)
+                for candidate in (stem, plain, plain + "e"):
+                    if candidate in self.words:
+                        return candidate
+        return word
 
     def _add(self, phrase: str, reading: Reading) -> None:
         phrase = normalise(phrase.strip())
@@ -218,6 +240,8 @@ class Vocabulary:
             node = self.trie
             for word in spelled:
                 node = node.setdefault(word, {})
+            if reading.part is Part.UNDERSTAND:
+                self.understood.add(spelled)
             readings = node.setdefault(None, [])
             if reading not in readings:
                 readings.append(reading)
@@ -241,6 +265,11 @@ class Vocabulary:
             if readings:
                 found = (j + 1 - at, readings[0])
         return found
+
+
+def _without_acute(word: str) -> str:
+    """ "aclarár" -> "aclarar": the accent a pronoun added to the verb."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", word).replace("\u0301", ""))
 
 
 def _read(path) -> dict:
@@ -293,8 +322,15 @@ def vocabularies(extra: tuple[tuple[str, str, str], ...] = ()) -> dict[str, Voca
     """Every language's vocabulary, with a policy's extra heads (part, kind, phrase) added to all:
     built once per distinct set of extras."""
     added = [(phrase, Reading(Part(part), kind)) for part, kind, phrase in extra]
+    data = resources.files("linters") / "data" / "clauses"
     return {
-        lang: Vocabulary(lang, vocabulary_entries(lang) + added, _forms(lang)) for lang in LANGUAGES
+        lang: Vocabulary(
+            lang,
+            vocabulary_entries(lang) + added,
+            _forms(lang),
+            _read(data / f"{lang}.yaml").get("enclitics") or (),
+        )
+        for lang in LANGUAGES
     }
 
 
@@ -481,34 +517,16 @@ class _ClauseReader:
 
         if all(p.part == QUESTION for p in parts):
             return said(Role.CONFUSION, "puzzled", "only question marks")
+        if len(parts) == 1 and parts[0].part in (Part.FUNCTION, Part.INTENSIFIER):
+            return said(Role.NEUTRAL, "", 'a word that leads on: "And," "So,"')
         # A capital that only starts the clause marks a name when the clause is only names
         # ("Sophie", "Frau Krüger"); elsewhere it is an ordinary word.
         if not all(p.part in ADDRESS_PARTS for p in parts):
             parts = [_Piece(NEW, p.kind, p.words) if p.initial else p for p in parts]
-        # "Thanks for the update" thanks for news; "Sorry, I'm lost" is still lost.
-        thanked = next(
-            (n for n, p in enumerate(parts) if p.part == Part.HEAD and p.kind == THANKS), len(parts)
-        )
-        asking = next((p for p in parts[:thanked] if p.part in ASKING_PARTS), None)
-        negations = [p for p in parts if p.part == Part.SIGNAL and p.kind == NEGATION]
-        if asking is None and negations:  # "Ich verstehe es leider nicht", "j'ai rien compris"
-            verb = next((p for p in parts if p.part == Part.UNDERSTAND), None)
-            if verb is not None:
-                asking = _Piece(Part.CONFUSION, "confusion", [*negations[0].words, *verb.words])
-                parts = [p for p in parts if p is not negations[0]]
-        for n, piece in enumerate(parts):
-            if piece.part == SYMBOL:
-                return said(Role.CONTENT, "symbol", f'"{piece.text}"')
-            if piece.part != Part.SIGNAL or (asking and piece.kind == REQUEST):
-                continue  # asking to clarify or for news is what those clauses do
-            if piece.kind == NOTICE and n > thanked:
-                continue  # what is thanked for: "thanks for the heads-up", "danke für den Hinweis"
-            if asking and piece.kind == CONTRAST and n == 0:
-                continue  # "Sorry, but I'm lost": politeness, not a contrast
-            if piece.kind != TIME:
-                return said(Role.CONTENT, piece.kind, f'a {piece.kind} word: "{piece.text}"')
-            if not all(self.thread.has(w) for w in piece.words):
-                return said(Role.CONTENT, TIME, f'a day or time: "{piece.text}"')
+        parts, asking = self._asking(parts)
+        veto = self._veto(parts, asking)
+        if veto is not None:
+            return said(Role.CONTENT, *veto)
         # A day the thread proposed is what is agreed to: "Thursday works for me".
         parts = [
             _Piece(GIVEN, p.kind, p.words) if p.part == Part.SIGNAL and p.kind == TIME else p
@@ -528,8 +546,6 @@ class _ClauseReader:
         leads = _leads(parts, exclaims)
         if not leads:
             if all(p.part in ADDRESS_PARTS for p in parts):
-                if all(p.part == PROPER for p in parts):
-                    return said(Role.NEUTRAL, PROPER, "only a name not on the thread")
                 return said(Role.NEUTRAL, "", "only names or words of address")
             return said(Role.CONTENT, "", NO_STANCE)
         free = set().union(*(_complement(parts, n) for n in leads))
@@ -540,6 +556,62 @@ class _ClauseReader:
         lead = parts[leads[0]]
         kind = IDIOM_KINDS.get(lead.kind, lead.kind) if lead.part != EMOJI else EMOJI
         return said(Role.STANCE, kind, f'{LEAD_LABELS[lead.part]}: "{lead.text}"')
+
+    def _asking(self, parts: list[_Piece]) -> tuple[list[_Piece], _Piece | None]:
+        """The part that makes the clause ask to clarify or for news, if any, with the parts.
+
+        "Thanks for the update" thanks for news ("Sorry, I'm lost" is still lost), and a negated
+        or doubted verb of understanding asks wherever the negation stands ("Ich verstehe es
+        leider nicht", "j'ai rien compris", "no sé si te sigo"): the two become one part."""
+        asking = next((p for p in parts[: _thanked(parts)] if p.part in ASKING_PARTS), None)
+        if asking is not None:
+            return parts, asking
+        understood = self.vocab.understood
+        verb = next(
+            (p for p in parts if p.part == Part.UNDERSTAND or tuple(p.words) in understood), None
+        )
+        denial = next(
+            (p for p in parts if p.part == Part.SIGNAL and p.kind in (NEGATION, DOUBT)), None
+        )
+        if verb is None or denial is None:
+            return parts, None
+        asking = _Piece(Part.CONFUSION, "confusion", [*denial.words, *verb.words])
+        return [asking if p is verb else p for p in parts if p is not denial], asking
+
+    def _veto(self, parts: list[_Piece], asking: _Piece | None) -> tuple[str, str] | None:
+        """(kind, why) of the first content signal that counts, or None.
+
+        Not counted: what a thanks head thanks for ("thanks for the heads-up"); in a clause that
+        asks to clarify or for news, the words that frame the asking ("Could you ...", "I wonder
+        whether ...", "Sorry, but ..."); a day the thread already holds."""
+        at = next((n for n, p in enumerate(parts) if p is asking), len(parts))
+        thanked = _thanked(parts)
+        for n, piece in enumerate(parts):
+            if piece.part == SYMBOL:
+                return "symbol", f'"{piece.text}"'
+            if piece.part != Part.SIGNAL:
+                continue
+            kind = piece.kind
+            if kind == NOTICE and n > thanked:
+                continue
+            if asking is not None and (
+                kind == REQUEST
+                or (n < at and kind in FRAMING)
+                or (kind == CONTRAST and _quiet(parts[:n]))
+            ):
+                continue
+            if kind != TIME:
+                return kind, f'a {kind} word: "{piece.text}"'
+            if not all(self.thread.has(w) for w in piece.words):
+                return TIME, f'a day or time: "{piece.text}"'
+        return None
+
+
+def _thanked(parts: list[_Piece]) -> int:
+    """Where the first thanks head stands (`len(parts)` when none): what follows is thanked for."""
+    return next(
+        (n for n, p in enumerate(parts) if p.part == Part.HEAD and p.kind == THANKS), len(parts)
+    )
 
 
 NO_STANCE = "no word of stance"

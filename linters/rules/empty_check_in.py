@@ -43,7 +43,7 @@ class EmptyCheckIn(Rule):
             return
         seg = ctx.segmentation
         analysis = ctx.clauses(extra=extra_heads(options, Part.CHASE, "chase"))
-        if not analysis.only(Role.CHASE, Role.STANCE, names_say_what=True):
+        if not analysis.only(Role.CHASE, Role.STANCE):
             return
         kinds = analysis.kinds(Role.CHASE)
         start, end = blocks[0].start, blocks[-1].end

@@ -53,7 +53,7 @@ class VagueConfusion(Rule):
             return
         seg = ctx.segmentation
         analysis = ctx.clauses(extra=extra_heads(options, Part.CONFUSION, "confusion"))
-        if analysis.only(Role.CONFUSION, Role.STANCE, names_say_what=True):
+        if analysis.only(Role.CONFUSION, Role.STANCE):
             kinds = analysis.kinds(Role.CONFUSION)
             kind = next(k for k in ("confusion", "clarify", "puzzled") if k in kinds)
         elif analysis.only(Role.STANCE) and _only_puzzled_emoji(seg.body_text):

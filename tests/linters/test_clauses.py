@@ -64,7 +64,7 @@ def test_a_name_under_the_text_signs_it():
 
 def test_a_name_between_commas_keeps_a_head_with_its_complement():
     said = roles("Thanks, Sabine, for the quick summary!")
-    assert said == [("stance", "thanks"), ("neutral", "proper"), ("stance", "thanks")]
+    assert said == [("stance", "thanks"), ("neutral", ""), ("stance", "thanks")]
     # No name in between: the second clause says something of its own.
     assert roles("Thanks, for the record the stall made money.")[1][0] == "content"
 

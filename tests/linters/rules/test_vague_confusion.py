@@ -64,7 +64,7 @@ def test_quiet_when_the_text_says_what(text):
 def test_names_on_the_thread_are_allowed():
     draft = {"to": [{"email": "sanne.visser@corp.example"}]}
     assert fired("Sanne, I'm lost.", **draft)
-    assert not fired("Budget, I'm lost.", **draft)
+    assert not fired("The budget, I'm lost.", **draft)
 
 
 def test_inline_answers_point_at_the_quote():
@@ -87,9 +87,9 @@ def test_message_says_what_to_do_and_data_names_the_kind():
 
 
 def test_extra_phrases():
-    document = {"rules": {RULE: {"extra_phrases": {"en": ["no clue"]}}}}
-    assert not fired("No clue.")
-    assert fired("No clue.", document=document)
+    document = {"rules": {RULE: {"extra_phrases": {"en": ["all greek to me"]}}}}
+    assert not fired("All Greek to me.")
+    assert fired("All Greek to me.", document=document)
 
 
 def test_compose_types():
