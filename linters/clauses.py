@@ -426,21 +426,30 @@ def _name_line(text: str, vocab: Vocabulary) -> int:
 
 
 def _rejoin_complements(clauses: list[Clause], text: str) -> tuple[Clause, ...]:
-    """A stance head, a name between commas, then what the head is about: "Thanks, Sabine, for
-    the summary". The name cut the head from its complement; the third clause is the complement
-    (when it is only words without stance, never a signal or a question)."""
-    for n in range(2, len(clauses)):
-        head, name, rest = clauses[n - 2], clauses[n - 1], clauses[n]
-        if (
-            rest.why == NO_STANCE
-            and name.role is Role.NEUTRAL
-            and head.role is Role.STANCE
-            and head.kind not in (ACK, EMOJI)
-            and text[head.end : name.start].strip() == ","
-            and text[name.end : rest.start].strip() == ","
-        ):
+    """A stance head, a name, a comma, then what the head is about: "Thanks, Sabine, for the
+    summary", "Veel sterkte Joost, voor jou en je familie". The name cut the head from its
+    complement; the clause after it is the complement when it is only words without stance
+    (never a signal or a question)."""
+    for n in range(1, len(clauses)):
+        rest = clauses[n]
+        if rest.why != NO_STANCE or text[clauses[n - 1].end : rest.start].strip() != ",":
+            continue
+        head, name = clauses[n - 1], None
+        if head.role is Role.NEUTRAL and n >= 2:  # the name is a clause of its own
+            head, name = clauses[n - 2], head
+            if text[head.end : name.start].strip() != ",":
+                continue
+        elif not _ends_with_a_name(text[head.start : head.end]):
+            continue
+        if head.role is Role.STANCE and head.kind not in (ACK, EMOJI):
             clauses[n] = Clause(rest.start, rest.end, Role.STANCE, head.kind, COMPLEMENT)
     return tuple(clauses)
+
+
+def _ends_with_a_name(clause: str) -> bool:
+    """ "Veel sterkte Joost": the clause's last word, not its first, is capitalised."""
+    words = clause.split()
+    return len(words) > 1 and words[-1][:1].isupper() and words[-1][1:].islower()
 
 
 def _clause_spans(text: str):
@@ -477,11 +486,13 @@ class _ClauseReader:
         for m in _NUMBER.finditer(raw):
             if not self.thread.has(m.group().casefold()):
                 return Clause(start, end, Role.CONTENT, "number", f'a number: "{m.group()}"')
-        if text[end : end + 1] == ":":
-            return Clause(start, end, Role.CONTENT, "colon", "announces what follows")
         words = _Words(raw, self.vocab, self.capitals_name)
         parts = list(self._parts(words))
-        return self._role(Clause(start, end, Role.CONTENT), parts, raw.rstrip().endswith("!"))
+        clause = self._role(Clause(start, end, Role.CONTENT), parts, raw.rstrip().endswith("!"))
+        if text[end : end + 1] == ":" and clause.role is not Role.NEUTRAL:
+            # "Here is what I found:" announces content; "Estimados compañeros:" only greets.
+            return Clause(start, end, Role.CONTENT, "colon", "announces what follows")
+        return clause
 
     def _parts(self, words: _Words):
         """The clause as a run of parts: vocabulary matches, longest first, and single tokens."""
