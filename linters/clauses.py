@@ -252,18 +252,23 @@ class Vocabulary:
         """The longest entry starting at `keys[at]`, as (words it spans, reading). Inside an entry
         an intensifier may stand between its words: "looks really good", "vielen herzlichen Dank"
         (at most `MAX_INSERTED` of them)."""
-        node, found, inserted = self.trie, None, 0
-        for j in range(at, min(len(keys), at + self.longest + MAX_INSERTED)):
+        found: tuple[int, Reading] | None = None
+        # Paths still open: (trie node, next key, intensifiers skipped). An intensifier may be a
+        # word of the entry too ("not really following") or stand inside it ("not really sure
+        # what you mean"): both readings are followed.
+        paths = [(self.trie, at, 0)]
+        while paths:
+            node, j, inserted = paths.pop()
+            if j >= len(keys):
+                continue
             step = node.get(keys[j])
-            if step is None:
-                if j > at and inserted < MAX_INSERTED and keys[j] in self.intensifiers:
-                    inserted += 1
-                    continue
-                break
-            node = step
-            readings = node.get(None)
-            if readings:
-                found = (j + 1 - at, readings[0])
+            if step is not None:
+                readings = step.get(None)
+                if readings and (found is None or j + 1 - at > found[0]):
+                    found = (j + 1 - at, readings[0])
+                paths.append((step, j + 1, inserted))
+            if j > at and inserted < MAX_INSERTED and keys[j] in self.intensifiers:
+                paths.append((node, j + 1, inserted + 1))
         return found
 
 
@@ -581,13 +586,12 @@ class _ClauseReader:
         verb = next(
             (p for p in parts if p.part == Part.UNDERSTAND or tuple(p.words) in understood), None
         )
-        denial = next(
-            (p for p in parts if p.part == Part.SIGNAL and p.kind in (NEGATION, DOUBT)), None
-        )
-        if verb is None or denial is None:
+        denials = [p for p in parts if p.part == Part.SIGNAL and p.kind in (NEGATION, DOUBT)]
+        if verb is None or not denials:
             return parts, None
-        asking = _Piece(Part.CONFUSION, "confusion", [*denial.words, *verb.words])
-        return [asking if p is verb else p for p in parts if p is not denial], asking
+        # "ne ... pas", "non ... niente": every word of the denial goes with the verb.
+        asking = _Piece(Part.CONFUSION, "confusion", [*denials[0].words, *verb.words])
+        return [asking if p is verb else p for p in parts if p not in denials], asking
 
     def _veto(self, parts: list[_Piece], asking: _Piece | None) -> tuple[str, str] | None:
         """(kind, why) of the first content signal that counts, or None.
