@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -38,7 +39,7 @@ from itertools import product
 
 import yaml
 
-from .phrases import EMOJI, LANGUAGES, QUESTION, extra_phrases, iter_tokens, normalise
+from .phrases import EMOJI, LANGUAGES, QUESTION, Token, extra_phrases, iter_tokens, normalise
 
 MAX_TOKENS = 80  # words of one body read at most: a longer reply is not "only thanks"
 MAX_CHARS = 2000  # characters read at most, for the same reason
@@ -398,13 +399,28 @@ def analyse(
     complete = len(text) <= MAX_CHARS
     text = text[:MAX_CHARS]
     spans = list(_clause_spans(text))
-    words = [normalise(t.text) for t in iter_tokens(text) if t.kind == "word"]
+    tokens = list(iter_tokens(text))  # once for the whole text; each clause takes its share
+    words = [t.text for t in tokens if t.kind == "word"]
     if len(words) > MAX_TOKENS:
         complete = False
     lang = guess_language(words[:MAX_TOKENS], vocab, language[:2].lower())
     reader = _ClauseReader(vocab[lang], thread, allowance)
     signed = _name_line(text, vocab[lang])
-    clauses = [reader.read(text, start, end) for start, end in spans if start < signed]
+    starts = [t.start for t in tokens]
+    clauses: list[Clause] = []
+    for start, end in spans:
+        if start >= signed:
+            break
+        clause = reader.read(
+            text, start, end, tokens[bisect_left(starts, start) : bisect_left(starts, end)]
+        )
+        clauses.append(clause)
+        after_comma = len(clauses) > 1 and text[clauses[-2].end : start].strip() == ","
+        if clause.role is Role.CONTENT and (clause.why != NO_STANCE or not after_comma):
+            # One clause of content is enough for every rule that reads this: the text says
+            # something. (A clause without a stance word after a comma may still be what the
+            # head before it is about, so reading goes on past those.)
+            return Analysis(text, _rejoin_complements(clauses, text), lang, complete)
     if signed < len(text):
         end = len(text.rstrip())
         clauses.append(Clause(signed, end, Role.NEUTRAL, "", "a name under the text"))
@@ -484,16 +500,25 @@ class _ClauseReader:
         # German capitalises every noun: there a capital inside a clause does not mark a name.
         self.capitals_name = vocab.language != "de"
 
-    def read(self, text: str, start: int, end: int) -> Clause:
+    def read(self, text: str, start: int, end: int, tokens: list[Token]) -> Clause:
         raw = text[start:end]
         if _LINK.search(raw):
             return Clause(start, end, Role.CONTENT, "link", "a link or an address")
+        words = _Words(text, tokens, self.vocab, self.capitals_name)
+        parts = list(self._parts(words))
+        clause = self._role(Clause(start, end, Role.CONTENT), parts, raw.rstrip().endswith("!"))
+        if clause.role is Role.CONTENT:
+            return clause
+        # Numbers and days are new unless the thread has them ("Thursday at 2 works for me"):
+        # looked up only for a clause that would otherwise say nothing, so a reply with
+        # something to say never renders its quote.
         for m in _NUMBER.finditer(raw):
             if not self.thread.has(m.group().casefold()):
                 return Clause(start, end, Role.CONTENT, "number", f'a number: "{m.group()}"')
-        words = _Words(raw, self.vocab, self.capitals_name)
-        parts = list(self._parts(words))
-        clause = self._role(Clause(start, end, Role.CONTENT), parts, raw.rstrip().endswith("!"))
+        for piece in parts:
+            is_day = piece.part == Part.SIGNAL and piece.kind == TIME
+            if is_day and not all(self.thread.has(w) for w in piece.words):
+                return Clause(start, end, Role.CONTENT, TIME, f'a day or time: "{piece.text}"')
         if text[end : end + 1] == ":" and clause.role is not Role.NEUTRAL:
             # "Here is what I found:" announces content; "Estimados compañeros:" only greets.
             return Clause(start, end, Role.CONTENT, "colon", "announces what follows")
@@ -519,7 +544,7 @@ class _ClauseReader:
                 yield _Piece(part, word, [word])
             elif word in self.thread.names():
                 yield _Piece(NAME, word, [word])
-            elif word.isdigit() or self.thread.has(word):  # numbers were checked on the raw text
+            elif word.isdigit():  # numbers are checked on the raw text: "1.6", "2pm"
                 yield _Piece(GIVEN, word, [word])
             elif shape != "word":  # someone or something not on the thread: "Fiona", "Kev"
                 yield _Piece(PROPER, word, [word], initial=shape == "initial")
@@ -563,9 +588,14 @@ class _ClauseReader:
         if not leads:
             if all(p.part in ADDRESS_PARTS for p in parts):
                 return said(Role.NEUTRAL, "", "only names or words of address")
+            rest = [p for p in parts if p.part not in ADDRESS_PARTS]
+            if all(p.part == NEW for p in rest) and all(self.thread.has(p.text) for p in rest):
+                return said(Role.NEUTRAL, "", "only names and words of the thread")
             return said(Role.CONTENT, "", NO_STANCE)
         free = set().union(*(_complement(parts, n) for n in leads))
         unexplained = [p.text for n, p in enumerate(parts) if p.part == NEW and n not in free]
+        if len(unexplained) > self.allowance:  # words the thread has are not new: "the deck"
+            unexplained = [w for w in unexplained if not self.thread.has(w)]
         if len(unexplained) > self.allowance:
             listed = ", ".join(f'"{w}"' for w in unexplained[:3])
             return said(Role.CONTENT, "", f"words no stance explains: {listed}")
@@ -615,10 +645,8 @@ class _ClauseReader:
                 or (kind == CONTRAST and _quiet(parts[:n]))
             ):
                 continue
-            if kind != TIME:
+            if kind != TIME:  # a day is looked up in the thread once the clause is read
                 return kind, f'a {kind} word: "{piece.text}"'
-            if not all(self.thread.has(w) for w in piece.words):
-                return TIME, f'a day or time: "{piece.text}"'
         return None
 
 
@@ -670,17 +698,17 @@ class _Words:
     may mark a name), "initial" (a capital that starts the clause), EMOJI, QUESTION or "other"
     (a symbol)."""
 
-    def __init__(self, raw: str, vocab: Vocabulary, capitals_name: bool):
+    def __init__(self, text: str, tokens: list[Token], vocab: Vocabulary, capitals_name: bool):
         self.keys: list[str] = []
         self.shapes: list[str] = []
-        for token in iter_tokens(raw):
+        for token in tokens:
             if token.kind != "word":
                 self.keys.append(token.text)
                 self.shapes.append(token.kind)
                 continue
             keys = vocab.keys_of(token.text)
             shape = "word"
-            if raw[token.start].isupper() and (capitals_name or not self.keys):
+            if text[token.start].isupper() and (capitals_name or not self.keys):
                 shape = "capital" if self.keys else "initial"
             self.keys.extend(keys)
             self.shapes.extend(["word"] * (len(keys) - 1) + [shape])
