@@ -46,6 +46,7 @@ MAX_CHARS = 2000  # characters read at most, for the same reason
 THREAD_CHARS = 64_000  # of the quoted thread searched for words the author repeats
 MAX_FINDS = 64  # occurrences of one word in the thread looked at
 MAX_SPELLINGS = 256  # inflected spellings of one phrase at most
+MAX_EXCLAMATION = 4  # words of an exclamation read as a reaction without a stance word
 MIN_STEM = 3  # letters left of a verb once a pronoun is taken off it
 MAX_INSERTED = 2  # intensifiers inside one phrase: "looks really very good"
 
@@ -591,6 +592,11 @@ class _ClauseReader:
             rest = [p for p in parts if p.part not in ADDRESS_PARTS]
             if all(p.part == NEW for p in rest) and all(self.thread.has(p.text) for p in rest):
                 return said(Role.NEUTRAL, "", "only names and words of the thread")
+            # A short exclamation that names at most one thing is a reaction: "Get in!!!",
+            # "You smashed it!", "That was quick!" ("Server is down!" names two).
+            short = len(parts) <= MAX_EXCLAMATION and not any(p.part == QUESTION for p in parts)
+            if exclaims and short and sum(p.part == NEW for p in parts) <= self.allowance:
+                return said(Role.STANCE, PRAISE, "a short exclamation")
             return said(Role.CONTENT, "", NO_STANCE)
         free = set().union(*(_complement(parts, n) for n in leads))
         unexplained = [p.text for n, p in enumerate(parts) if p.part == NEW and n not in free]

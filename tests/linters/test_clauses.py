@@ -63,7 +63,7 @@ def test_a_name_under_the_text_signs_it():
 
 
 def test_a_name_between_commas_keeps_a_head_with_its_complement():
-    said = roles("Thanks, Sabine, for the quick summary!")
+    said = roles("Thanks, Sabine, for the quick summary")
     assert said == [("stance", "thanks"), ("neutral", ""), ("stance", "thanks")]
     # No name in between: the second clause says something of its own.
     assert roles("Thanks, for the record the stall made money.")[1][0] == "content"
@@ -106,3 +106,17 @@ def test_a_finding_s_reasons_are_words_for_people():
         "kind": "contrast",
         "why": 'a contrast word: "but"',
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "stance"),
+    [
+        ("You smashed it!", True),
+        ("Get in!!!", True),
+        ("That was quick!", True),
+        ("Server is down!", False),  # two things named: a fact
+        ("Who is in?", False),  # a question is no exclamation
+    ],
+)
+def test_a_short_exclamation_naming_at_most_one_thing_is_a_reaction(text, stance):
+    assert analyse(text).only(Role.STANCE) is stance
