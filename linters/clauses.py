@@ -106,8 +106,10 @@ _NUMBER = re.compile(r"(?<![+\-\w])\d{1,12}(?:[.,:/h]\d{1,4}){0,3}")
 # Where a clause ends. A full stop or comma ends one only before a space ("1.6", "1,000" stay), a
 # colon only after a word ("(:" is a smile).
 _BOUNDARY = re.compile(r"[.!?…;]+(?=\s|$)|,(?=\s|$)|(?<=\w):(?=\s|$)|\s[-–—]{1,2}\s|[–—]|\n")
+_SENTENCE_END = re.compile(r"[.!?\n]")
 _SIGNATURE_SEPARATOR = re.compile(r"\s*[,|–—]\s*|\s-\s")
 MAX_NAME_LINE = 60
+_DRAWN_OUT = re.compile(r"([^\W\d_])\1{2,}")  # a letter three times or more: "thanksss"
 _ELIDED = re.compile(r"([^\W\d_]{1,4}')([^\W\d_].*)")
 _ELISION = re.compile(r"[^\W\d_]{1,4}['’]")
 
@@ -202,7 +204,9 @@ class Vocabulary:
 
     def keys_of(self, word: str) -> list[str]:
         """A normalised word as trie keys: an elided article split off first ("l'équipe" is "l'"
-        and "équipe")."""
+        and "équipe"), a word drawn out for emphasis cut back ("sooo" is "so", "kkkk" is "k")."""
+        if word not in self.words and _DRAWN_OUT.search(word):
+            word = _DRAWN_OUT.sub(r"\1", word)
         if "'" in word:
             match = _ELIDED.fullmatch(word)
             if match and match.group(1) in self.elisions:
@@ -428,6 +432,13 @@ def analyse(
     return Analysis(text, _rejoin_complements(clauses, text), lang, complete)
 
 
+def _exclaimed(text: str, start: int, end: int) -> bool:
+    """The clause belongs to an exclamation: its sentence ends in "!" or opens with "¡"
+    ("¡Qué grandes los pibes, felicitaciones a todos!")."""
+    stop = _SENTENCE_END.search(text, end - 1 if end else 0)
+    return text[start] == "¡" or (stop is not None and stop.group().startswith("!"))
+
+
 def _name_line(text: str, vocab: Vocabulary) -> int:
     """Where a last line that only signs the text starts ("Kev – Store 212 Wigan", "Sophie, IDE
     cardio"): one to three capitalised words no vocabulary knows, then maybe a separator and a
@@ -507,7 +518,7 @@ class _ClauseReader:
             return Clause(start, end, Role.CONTENT, "link", "a link or an address")
         words = _Words(text, tokens, self.vocab, self.capitals_name)
         parts = list(self._parts(words))
-        clause = self._role(Clause(start, end, Role.CONTENT), parts, raw.rstrip().endswith("!"))
+        clause = self._role(Clause(start, end, Role.CONTENT), parts, _exclaimed(text, start, end))
         if clause.role is Role.CONTENT:
             return clause
         # Numbers and days are new unless the thread has them ("Thursday at 2 works for me"):
@@ -714,8 +725,10 @@ class _Words:
                 continue
             keys = vocab.keys_of(token.text)
             shape = "word"
-            if text[token.start].isupper() and (capitals_name or not self.keys):
-                shape = "capital" if self.keys else "initial"
+            if text[token.start].isupper():
+                # In German every noun has a capital: there, as at the start of a clause, a
+                # capital marks a name only in a clause of names ("Liebe Lisi").
+                shape = "capital" if self.keys and capitals_name else "initial"
             self.keys.extend(keys)
             self.shapes.extend(["word"] * (len(keys) - 1) + [shape])
 

@@ -121,8 +121,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no corpus at {corpus}: the shared sets stand beside the clone (--shared DIR)")
     sets.append(("own-replies-a", independent_cases(INDEPENDENT)))
     sets.append(("own-replies-b", independent_cases(HELD_OUT)))
-    for path in sorted(HELD_OUT.parent.glob("replies-c*.jsonl")):
-        sets.append(("own-replies-c", independent_cases(path)))
+    for name in ("c", "d"):  # C is two files: content-free, and vague/check-in
+        cases = (
+            c
+            for p in sorted(HELD_OUT.parent.glob(f"replies-{name}*.jsonl"))
+            for c in independent_cases(p)
+        )
+        sets.append((f"own-replies-{name}", cases))
     print(f"{'set':<22} {'rule':<26} {'lang':<4} {'prec':>6} {'recall':>6}   tp  fp  fn   tn")
     for name, cases in sets:
         for (rule, lang), s in score_cases(cases).items():

@@ -83,14 +83,15 @@ class ContentFreeReplyAll(Rule):
         if set(kinds) <= set(options["allow_kinds"]):
             return
         start, end = blocks[0].start, blocks[-1].end
-        excerpt = seg.excerpt(start, end).rstrip(".")
+        excerpt = seg.excerpt(start, end)
+        said = excerpt.rstrip(".")  # keeps its "!" or "?"; the message ends the sentence itself
         sender = ctx.original_sender
         who = (sender.name or sender.email) if sender else "the sender"
         fix = ctx.reply_to_sender_only()
         yield Finding(
             rule=self.id,
             severity=self.default_severity,
-            message=f'Your reply to all {ctx.audience} recipients only says "{excerpt}".',
+            message=f'Your reply to all {ctx.audience} recipients only says "{said}".',
             explanation=(
                 f"Only {who} needs this. Reply to {who} alone, or add what the others need to know."
             ),
