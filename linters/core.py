@@ -16,6 +16,16 @@ def _matches_any(patterns, value: str) -> bool:
     return any(p.search(value) for p in patterns)
 
 
+def _matchable(value: str) -> str:
+    """`value` as RE2 can read it: a lone surrogate (possible in a Draft built in Python; the
+    schema refuses them) becomes U+FFFD instead of an exception."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
 def lint(draft: Draft | Mapping, policy: Policy | None = None) -> Report:
     """Lint one draft under a policy (the built-in defaults when None).
 
@@ -28,8 +38,9 @@ def lint(draft: Draft | Mapping, policy: Policy | None = None) -> Report:
     ctx = LintContext(draft, unknown_group_size=policy.unknown_group_size)
     findings: list[Finding] = []
     failed: list[str] = []
-    sender = draft.sender.email if draft.sender else ""
-    exempt = _matches_any(policy.exempt_subjects, draft.subject) or (
+    sender = _matchable(draft.sender.email) if draft.sender else ""
+    subject = _matchable(draft.subject)
+    exempt = _matches_any(policy.exempt_subjects, subject) or (
         bool(sender) and any(p.fullmatch(sender) for p in policy.exempt_senders)
     )
     if not exempt:
@@ -37,7 +48,7 @@ def lint(draft: Draft | Mapping, policy: Policy | None = None) -> Report:
             settings = policy.rules[rule.id]
             if settings.severity is Severity.OFF:
                 continue
-            if settings.exempt_subjects and _matches_any(settings.exempt_subjects, draft.subject):
+            if settings.exempt_subjects and _matches_any(settings.exempt_subjects, subject):
                 continue
             try:
                 found = list(rule.check(ctx, settings.options))

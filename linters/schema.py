@@ -7,7 +7,7 @@ reads files with them and the OpenAPI document is generated from them. Errors na
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, post_dump, post_load, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, post_dump, post_load, validate
 
 from .model import (
     Address,
@@ -32,6 +32,21 @@ MAX_RECIPIENTS = 100_000
 MAX_ATTACHMENTS = 1000
 
 
+class Text(fields.String):
+    """A string that is valid Unicode: JSON can spell an unpaired surrogate ("\\ud800"), which
+    no mail client sends and which text matching (RE2) cannot encode."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValidationError(
+                f"Unpaired surrogate at character {exc.start}: not valid Unicode text."
+            ) from None
+        return text
+
+
 def _enum(enum, **kwargs):
     return fields.Enum(enum, by_value=True, **kwargs)
 
@@ -42,8 +57,8 @@ class _Strict(Schema):
 
 
 class AddressSchema(_Strict):
-    email = fields.String(required=True, validate=validate.Length(min=1, max=MAX_EMAIL))
-    name = fields.String(allow_none=True, validate=validate.Length(max=MAX_NAME))
+    email = Text(required=True, validate=validate.Length(min=1, max=MAX_EMAIL))
+    name = Text(allow_none=True, validate=validate.Length(max=MAX_NAME))
 
     @post_load
     def _make(self, data, **_):
@@ -71,7 +86,7 @@ def _recipients(**kwargs):
 
 
 class BodySchema(_Strict):
-    content = fields.String(load_default="")
+    content = Text(load_default="")
     type = _enum(BodyType, load_default=BodyType.TEXT)
 
     @post_load
@@ -80,7 +95,7 @@ class BodySchema(_Strict):
 
 
 class AttachmentSchema(_Strict):
-    name = fields.String(load_default="", validate=validate.Length(max=MAX_NAME))
+    name = Text(load_default="", validate=validate.Length(max=MAX_NAME))
     size = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=0))
     inline = fields.Boolean(load_default=False)
 
@@ -94,8 +109,8 @@ class OriginalSchema(_Strict):
     to = _recipients()
     cc = _recipients()
     bcc = _recipients()
-    subject = fields.String(load_default="", validate=validate.Length(max=MAX_SUBJECT))
-    message_id = fields.String(allow_none=True, validate=validate.Length(max=MAX_NAME))
+    subject = Text(load_default="", validate=validate.Length(max=MAX_SUBJECT))
+    message_id = Text(allow_none=True, validate=validate.Length(max=MAX_NAME))
 
     @post_load
     def _make(self, data, **_):
@@ -105,7 +120,7 @@ class OriginalSchema(_Strict):
 class DraftSchema(_Strict):
     client = _enum(Client, load_default=Client.API)
     compose_type = _enum(ComposeType, load_default=ComposeType.NEW)
-    subject = fields.String(load_default="", validate=validate.Length(max=MAX_SUBJECT))
+    subject = Text(load_default="", validate=validate.Length(max=MAX_SUBJECT))
     sender = fields.Nested(AddressSchema, data_key="from", allow_none=True)
     to = _recipients()
     cc = _recipients()
@@ -117,8 +132,8 @@ class DraftSchema(_Strict):
         validate=validate.Length(max=MAX_ATTACHMENTS),
     )
     in_reply_to = fields.Nested(OriginalSchema, allow_none=True)
-    thread_id = fields.String(allow_none=True, validate=validate.Length(max=MAX_NAME))
-    locale = fields.String(allow_none=True, validate=validate.Length(max=35))
+    thread_id = Text(allow_none=True, validate=validate.Length(max=MAX_NAME))
+    locale = Text(allow_none=True, validate=validate.Length(max=35))
 
     @post_load
     def _make(self, data, **_):
@@ -138,24 +153,24 @@ class SpanSchema(Schema):
 
 
 class FixSchema(Schema):
-    id = fields.String()
-    title = fields.String()
+    id = Text()
+    title = Text()
     set = fields.Dict(metadata={"description": "Draft fields to replace, e.g. to/cc/bcc."})
 
 
 class FindingSchema(Schema):
-    rule = fields.String()
+    rule = Text()
     severity = _enum(Severity)
-    message = fields.String()
-    explanation = fields.String()
-    excerpt = fields.String(allow_none=True)
+    message = Text()
+    explanation = Text()
+    excerpt = Text(allow_none=True)
     span = fields.Nested(SpanSchema, allow_none=True)
     fixes = fields.List(fields.Nested(FixSchema))
     data = fields.Dict()
 
 
 class PolicyRefSchema(Schema):
-    org = fields.String(allow_none=True)
+    org = Text(allow_none=True)
     version = fields.Integer(allow_none=True)
 
 
@@ -165,7 +180,7 @@ class ReportSchema(Schema):
     policy = fields.Nested(PolicyRefSchema)
     elapsed_ms = fields.Float()
     failed_rules = fields.List(
-        fields.String(),
+        Text(),
         metadata={"description": "Rules that failed on this draft and were skipped."},
     )
 

@@ -114,6 +114,8 @@ def _policy_document(path: str, data: bytes) -> object:
         raise InputError(f"{path}: invalid UTF-8 at byte {exc.start}.") from None
     except (yaml.YAMLError, RecursionError) as exc:
         raise InputError(f"{path}: malformed YAML: {exc}") from None
+    except ValueError:  # an integer of over 4,300 digits
+        raise InputError(f"{path}: a number in the YAML has too many digits.") from None
 
 
 def _batch_drafts(path: str) -> Iterator[tuple[int, Draft | dict]]:

@@ -33,5 +33,7 @@ def loads(raw: bytes) -> object:
         raise JSONInputError(
             f"Malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."
         ) from None
+    except ValueError:  # Python will not turn a number of over 4,300 digits into an int
+        raise JSONInputError("A number in the JSON has too many digits.") from None
     except RecursionError:
         raise JSONInputError("JSON nested too deeply.") from None

@@ -178,6 +178,8 @@ def import_draft_yaml(
         document = yaml.safe_load(text)
     except (yaml.YAMLError, RecursionError) as exc:
         raise ValidationError({"_schema": [f"Malformed YAML: {exc}"]}) from None
+    except ValueError:  # an integer of over 4,300 digits
+        raise ValidationError({"_schema": ["A number in the YAML has too many digits."]}) from None
     return save_draft(
         session,
         org,

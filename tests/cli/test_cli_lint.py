@@ -102,6 +102,15 @@ def test_an_invalid_policy_names_the_fields_and_exits_2(capsys, samples):
     assert "rules.test-says-word.severity:" in err
 
 
+def test_a_policy_with_a_huge_number_exits_2(capsys, samples, tmp_path):
+    policy = tmp_path / "huge.yaml"
+    policy.write_text("unknown_group_size: " + "9" * 5000 + "\n")
+    code, out, err = run(capsys, "lint", "--policy", str(policy), str(samples / "clean.json"))
+    assert code == 2
+    assert out == ""
+    assert "too many digits" in err
+
+
 def test_an_invalid_draft_names_the_fields_and_exits_2(capsys, samples):
     code, out, err = run(capsys, "lint", str(samples / "invalid_draft.json"))
 
@@ -157,9 +166,10 @@ def test_usage_errors_exit_2(capsys):
     capsys.readouterr()
 
 
-def test_lone_surrogates_in_a_draft_are_printed_not_crashed_on(capsys, tmp_path):
+def test_lone_surrogates_in_a_draft_are_refused_naming_the_field(capsys, tmp_path):
     path = tmp_path / "surrogate.json"
     path.write_text('{"body": {"content": "OK \\ud800 there"}}')
-    code, out, _ = run(capsys, "lint", str(path))
-    assert code == 1
-    assert "test-says-word" in out
+    code, out, err = run(capsys, "lint", str(path))
+    assert code == 2
+    assert out == ""
+    assert "body.content" in err and "surrogate" in err

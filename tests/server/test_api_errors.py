@@ -31,8 +31,12 @@ def post_raw(client, data, content_type="application/json"):
         ('{"a": ' * 100_000, "nested too deeply"),
         (b'{"subject": "\xff\xfe"}', "Invalid UTF-8"),
         (b'{"subject": "a\x00b"}', "NUL byte"),
+        (
+            '{"to": [{"email": "a@b", "type": "group", "member_count": ' + "9" * 5000 + "}]}",
+            "too many digits",
+        ),
     ],
-    ids=["truncated", "empty", "deep-arrays", "deep-objects", "bad-utf8", "raw-nul"],
+    ids=["truncated", "empty", "deep-arrays", "deep-objects", "bad-utf8", "raw-nul", "huge-int"],
 )
 def test_undecodable_bodies_are_400(client, body, detail):
     problem = assert_problem(post_raw(client, body), 400)
@@ -49,6 +53,35 @@ def test_schema_errors_are_422_naming_each_field(client, sample):
     assert "cc" in errors
     assert "content" in errors["body"]
     assert errors["colour"] == ["Unknown field."]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ('{"subject": "Re: x\\ud800"}', "subject"),
+        ('{"body": {"content": "ok \\udfff"}}', "body"),
+        ('{"to": [{"email": "a@b", "name": "\\ud83d"}]}', "to"),
+    ],
+)
+def test_unpaired_surrogates_are_422_naming_the_field(client, body, field):
+    problem = assert_problem(post_raw(client, body), 422)
+    assert field in problem["errors"]
+    assert "surrogate" in json.dumps(problem["errors"])
+
+
+def test_lone_surrogates_in_a_python_draft_never_break_exemptions():
+    from linters import Policy, lint
+    from linters.model import Address, Body, ComposeType, Draft, Recipient
+
+    draft = Draft(
+        compose_type=ComposeType.REPLY_ALL,
+        subject="Re: [VOTE] x\ud800",
+        sender=Address("me\udfff@corp.example"),
+        to=(Recipient("a@corp.example"), Recipient("b@corp.example"), Recipient("c@corp.example")),
+        body=Body("+1"),
+    )
+    policy = Policy.build({"exemptions": {"senders": ["nobody@corp\\.example"]}})
+    assert lint(draft, policy).failed_rules == ()
 
 
 @pytest.mark.parametrize("body", ["[]", '"a draft"', "null", "42"])

@@ -333,12 +333,17 @@ def test_yaml_import_validates_naming_the_field(sessions, org, rules, text, erro
     assert _draft(sessions, org).document == {}
 
 
-def test_malformed_yaml_is_a_validation_error(sessions, org, rules):
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("rules: {oops", "Malformed YAML"), ("unknown_group_size: " + "9" * 5000, "A number")],
+    ids=["malformed", "huge-int"],
+)
+def test_malformed_yaml_is_a_validation_error(sessions, org, rules, text, message):
     with pytest.raises(ValidationError) as raised, sessions.begin() as session:
         store.import_draft_yaml(
-            session, org, "rules: {oops", if_match='"draft-0"', actor=ACTOR, registry=rules
+            session, org, text, if_match='"draft-0"', actor=ACTOR, registry=rules
         )
-    assert raised.value.messages["_schema"][0].startswith("Malformed YAML")
+    assert raised.value.messages["_schema"][0].startswith(message)
 
 
 def test_an_empty_yaml_file_is_the_defaults(sessions, org, rules):
