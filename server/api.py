@@ -21,7 +21,7 @@ from linters.text import segment
 from . import store
 from .admin.session import ensure_dev_org
 from .catalog import describe_registry
-from .eml import eml_to_draft
+from .eml import eml_to_draft, not_a_message
 from .engine import current_engine, current_storage
 from .enrich import services as outlook_services
 from .identity import authenticate, resolve_policy
@@ -183,21 +183,12 @@ def draft_from_eml():
     data = request.get_data(cache=False)
     if not data.strip():
         raise http_error(400, "The body is empty; send the raw message.")
-    if not _has_headers(data):
+    if not_a_message(data):
         raise http_error(400, "This is not an e-mail message: it has no header lines.")
     try:
         return load_draft(eml_to_draft(data))
     except ValidationError as exc:  # eml_to_draft clamps to the schema; this is a safety net
         raise http_error(422, "The message could not be read as a draft.", exc.messages) from None
-
-
-def _has_headers(data: bytes) -> bool:
-    """True when the message starts with a "Name: value" header line (after an mbox "From ")."""
-    lines = data.lstrip(b"\r\n").split(b"\n", 2)
-    if lines[0].startswith(b"From ") and len(lines) > 1:
-        lines = lines[1:]
-    name, colon, _ = lines[0].partition(b":")
-    return bool(colon) and bool(name) and all(33 <= c <= 126 for c in name)
 
 
 # --- outcome events -------------------------------------------------------------------------

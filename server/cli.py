@@ -12,6 +12,7 @@ import argparse
 import ipaddress
 import json
 import logging
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from typing import BinaryIO, TextIO
 
 import yaml
 from marshmallow import ValidationError
+from sqlalchemy.exc import DBAPIError
 
 from linters import Draft, Policy, Severity, lint
 from linters.registry import default_registry
@@ -27,12 +29,13 @@ from linters.schema import dump_report, load_draft
 from linters.text import segment
 
 from .catalog import describe_registry
-from .eml import eml_to_draft
+from .eml import eml_to_draft, not_a_message
 from .jsonio import JSONInputError, loads
 from .problems import problem_body
 from .render_text import field_messages, render_catalog, render_report, render_segmentation
 
 LOOPBACK_NAMES = frozenset({"localhost"})
+SIGPIPE_EXIT = 141  # what a shell reports for a program ended by a closed pipe (128 + SIGPIPE)
 
 
 class InputError(Exception):
@@ -77,9 +80,14 @@ def _validated(obj: object) -> Draft:
 def read_draft(path: str) -> Draft:
     """A Draft from a Draft JSON file or an .eml; `-` is stdin, sniffed by its first byte."""
     data = _read(path)
+    if not data.strip(b"\xef\xbb\xbf \t\r\n"):
+        raise InputError(f"{path}: empty input; expected Draft JSON or an .eml message.")
     if _is_eml(path, data):
         if b"\x00" in data:
             raise InputError(f"{path}: contains NUL bytes; an .eml is text (is it a .msg file?)")
+        problem = not_a_message(data)
+        if problem:
+            raise InputError(f"{path}: not an e-mail message: {problem}.")
         return _validated(eml_to_draft(data))
     try:
         obj = loads(data)
@@ -157,6 +165,23 @@ def _exit_code(report) -> int:
 # --- commands -----------------------------------------------------------------------------
 
 
+def _batch_item(args: argparse.Namespace, number: int, result: dict, text: str) -> None:
+    """One line's result of a batch: a JSON line, or with `--format text` the text under a
+    heading that names the input line."""
+    if _output_format(args) == "json":
+        _json_line(result)
+    else:
+        _say(f"== line {number}\n{text}")
+
+
+def _batch_error(args: argparse.Namespace, number: int, error: dict) -> None:
+    problem = {"line": number, "error": error}
+    if _output_format(args) == "json":
+        _json_line(problem)
+    else:
+        _say(f"== line {number}\ninvalid: {json.dumps(error, ensure_ascii=False)}")
+
+
 def cmd_lint(args: argparse.Namespace) -> int:
     policy = read_policy(args.policy)
     if args.batch:
@@ -164,14 +189,14 @@ def cmd_lint(args: argparse.Namespace) -> int:
         for number, item in _batch_drafts(args.file):
             if isinstance(item, Draft):
                 report = lint(item, policy)
-                _json_line(dump_report(report))
+                _batch_item(args, number, dump_report(report), render_report(report))
                 code = max(code, _exit_code(report))
             else:
-                _json_line({"line": number, "error": item})
+                _batch_error(args, number, item)
                 code = 2
         return code
     report = lint(read_draft(args.file), policy)
-    if args.format == "json":
+    if _output_format(args) == "json":
         print(json.dumps(dump_report(report), indent=2))
     else:
         _say(render_report(report))
@@ -183,14 +208,15 @@ def cmd_parse(args: argparse.Namespace) -> int:
         code = 0
         for number, item in _batch_drafts(args.file):
             if isinstance(item, Draft):
-                _json_line(segment(item.body, author=item.sender).as_dict())
+                parts = segment(item.body, author=item.sender).as_dict()
+                _batch_item(args, number, parts, render_segmentation(parts))
             else:
-                _json_line({"line": number, "error": item})
+                _batch_error(args, number, item)
                 code = 2
         return code
     draft = read_draft(args.file)
     parts = segment(draft.body, author=draft.sender).as_dict()
-    if args.format == "json":
+    if _output_format(args) == "json":
         print(json.dumps(parts, indent=2))
     else:
         _say(render_segmentation(parts))
@@ -617,7 +643,15 @@ def _add_batch_and_format(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="FILE is JSON Lines: one draft per line in, one JSON result per line out",
     )
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        help="text (default) or json; with --batch, json lines (default) or text per line",
+    )
+
+
+def _output_format(args: argparse.Namespace) -> str:
+    return args.format or ("json" if args.batch else "text")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -633,4 +667,11 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except InputError as exc:
         _say(f"draftlint: {exc}", sys.stderr)
+        return 2
+    except BrokenPipeError:  # `draftlint parse x.eml | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return SIGPIPE_EXIT
+    except DBAPIError as exc:  # the database refused or failed: one line, not a traceback
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        _say(f"draftlint: the database failed: {reason}", sys.stderr)
         return 2

@@ -27,6 +27,19 @@ FORWARD_PREFIXES = frozenset({"fwd", "fw", "wg", "tr", "rv", "i", "doorst", "enc
 MAX_LOCALE = 35
 
 
+def not_a_message(data: bytes) -> str | None:
+    """Why `data` cannot be an e-mail message (empty, or no header line first), or None."""
+    if not data.strip():
+        return "it is empty"
+    lines = data.lstrip(b"\r\n").split(b"\n", 2)
+    if lines[0].startswith(b"From ") and len(lines) > 1:  # an mbox "From " line
+        lines = lines[1:]
+    name, colon, _ = lines[0].partition(b":")
+    if not (colon and name and all(33 <= c <= 126 for c in name)):
+        return "it has no header lines"
+    return None
+
+
 def eml_to_draft(data: bytes) -> dict:
     """Parse a message into Draft JSON (a dict for `linters.schema.load_draft`)."""
     try:

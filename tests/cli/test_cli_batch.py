@@ -88,3 +88,18 @@ def test_parse_batch(capsys, samples):
     assert results[1]["body"] == "Nothing to see"
     assert results[3]["line"] == 5
     assert results[6]["new_text"] == "last, OK"
+
+
+def test_batch_with_format_text_prints_text_per_line(capsys, samples):
+    code = main(["lint", "--batch", "--format", "text", str(samples / "batch.jsonl")])
+    out, err = capsys.readouterr()
+    assert code == 2 and err == ""
+    assert out.startswith("== line 1\n")
+    assert "== line 3\ninvalid: " in out and "Malformed JSON" in out
+    assert not any(line.startswith("{") for line in out.splitlines())
+
+
+def test_parse_batch_with_format_text(capsys, samples):
+    assert main(["parse", "--batch", "--format", "text", str(samples / "batch.jsonl")]) == 2
+    out, _ = capsys.readouterr()
+    assert "== line 2\n" in out and "Nothing to see" in out

@@ -2,6 +2,7 @@
 
 import io
 import json
+import subprocess
 import sys
 
 import pytest
@@ -173,3 +174,53 @@ def test_lone_surrogates_in_a_draft_are_refused_naming_the_field(capsys, tmp_pat
     assert code == 2
     assert out == ""
     assert "body.content" in err and "surrogate" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (b"", "draft.eml", "empty input"),
+        (b" \n\n", "draft.json", "empty input"),
+        (b"hello there\nno headers here\n", "draft.eml", "not an e-mail message"),
+    ],
+)
+def test_empty_input_and_non_messages_exit_2(capsys, tmp_path, content, name, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    code, out, err = run(capsys, "lint", str(path))
+    assert code == 2 and out == ""
+    assert message in err
+
+
+def test_empty_stdin_exits_2(capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    code, out, err = run(capsys, "lint", "-")
+    assert code == 2 and out == ""
+    assert "-: empty input" in err
+
+
+def test_an_unreachable_database_is_one_line_and_exit_2(capsys):
+    url = "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2"
+    code, out, err = run(capsys, "db", "upgrade", "--database-url", url)
+    assert code == 2 and out == ""
+    assert err.startswith("draftlint: the database failed: ")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    """`draftlint parse --batch big.jsonl | head -c 1`: no BrokenPipeError traceback."""
+    drafts = tmp_path / "many.jsonl"
+    drafts.write_text('{"body": {"content": "Thanks all, see you there"}}\n' * 20_000)
+    script = "import sys; from server.cli import main; sys.exit(main(sys.argv[1:]))"
+    reader = subprocess.Popen(["head", "-c", "1"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    writer = subprocess.run(
+        [sys.executable, "-c", script, "parse", "--batch", str(drafts)],
+        stdout=reader.stdin,
+        stderr=subprocess.PIPE,
+        check=False,
+        timeout=120,
+    )
+    reader.stdin.close()
+    reader.wait()
+    assert b"Traceback" not in writer.stderr and b"BrokenPipe" not in writer.stderr
+    assert writer.returncode == 141
