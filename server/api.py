@@ -32,6 +32,32 @@ log = logging.getLogger(__name__)
 
 SECURITY = [{"apiKey": []}, {"entraToken": []}]  # either one
 UNAUTHORIZED = "No credentials, or an unknown API key or an invalid Entra access token."
+PROBLEM = "application/problem+json"
+# What /v1 answers besides success, for the OpenAPI document: every error is problem JSON.
+ERRORS = {
+    400: "The body is not a JSON document: malformed, empty, nested too deeply, NUL bytes, "
+    "invalid UTF-8 or a number of too many digits.",
+    401: UNAUTHORIZED,
+    413: "Larger than the request size limit.",
+    415: "Not sent as application/json.",
+    422: "The body failed validation; `errors` names each field.",
+    503: "Credentials cannot be checked right now (Microsoft's signing keys are unreachable), or "
+    "the rules failed to load; retry after `Retry-After`.",
+}
+JSON_BODY_ERRORS = (400, 401, 413, 415, 422, 503)
+
+
+def documents_errors(*statuses: int):
+    """Declare the problem answers of a /v1 operation in the OpenAPI document."""
+
+    def declare(view):
+        for status in statuses:
+            view = v1.alt_response(
+                status, schema=ProblemSchema, description=ERRORS[status], content_type=PROBLEM
+            )(view)
+        return view
+
+    return declare
 
 
 class JSONBlueprint(Blueprint):
@@ -70,7 +96,12 @@ class RuleSchema(Schema):
     preview = fields.Boolean(metadata={"description": "Off unless a policy turns it on."})
     options = fields.Dict(metadata={"description": "OpenAPI 3.0 schema of the rule's options."})
     defaults = fields.Dict()
-    docs = fields.String(metadata={"description": "Path of the rule's docs page in the repo."})
+    docs = fields.String(
+        metadata={
+            "description": "Where the rule's docs page is served: /docs/rules/<id>, or a "
+            "plugin's own URL."
+        }
+    )
 
 
 class PluginErrorSchema(Schema):
@@ -103,7 +134,7 @@ def _authenticate():
 @v1.route("/lint", methods=["POST"])
 @v1.arguments(DraftSchema, description="The draft being written.")
 @v1.response(200, ReportSchema, description="The findings, loudest first.")
-@v1.alt_response(401, schema=ProblemSchema, description=UNAUTHORIZED)
+@documents_errors(*JSON_BODY_ERRORS)
 @v1.doc(security=SECURITY)
 def lint_draft(draft):
     """Lint a draft.
@@ -124,7 +155,7 @@ def lint_draft(draft):
 @v1.route("/parse", methods=["POST"])
 @v1.arguments(DraftSchema, description="The draft whose body to segment.")
 @v1.response(200, SegmentationSchema, description="The body cut into typed blocks.")
-@v1.alt_response(401, schema=ProblemSchema, description=UNAUTHORIZED)
+@documents_errors(*JSON_BODY_ERRORS)
 @v1.doc(security=SECURITY)
 def parse_draft(draft):
     """Show how a draft's body is segmented: new text, greeting, sign-off, signature, quote."""
@@ -134,7 +165,7 @@ def parse_draft(draft):
 
 @v1.route("/rules", methods=["GET"])
 @v1.response(200, CatalogSchema)
-@v1.alt_response(401, schema=ProblemSchema, description=UNAUTHORIZED)
+@documents_errors(401, 503)
 @v1.doc(security=SECURITY)
 def list_rules():
     """List the rules with their options schemas, and any rule plugins that failed to load."""
@@ -237,8 +268,10 @@ class EventsRecordedSchema(Schema):
 @v1.route("/events", methods=["POST"])
 @v1.arguments(EventsSchema, description="What people did after findings, as counts.")
 @v1.response(200, EventsRecordedSchema)
-@v1.alt_response(401, schema=ProblemSchema, description=UNAUTHORIZED)
-@v1.alt_response(404, schema=ProblemSchema, description="The organisation is not set up.")
+@documents_errors(*JSON_BODY_ERRORS)
+@v1.alt_response(
+    404, schema=ProblemSchema, description="The organisation is not set up.", content_type=PROBLEM
+)
 @v1.doc(security=SECURITY)
 def record_events(body):
     """Report outcomes (shown, changed_recipients, edited, sent_anyway, dismissed) as counts.

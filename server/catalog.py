@@ -31,7 +31,17 @@ def options_json_schema(options: type[Schema]) -> dict:
     return _converter().schema2jsonschema(options())
 
 
-def describe_rule(rule: Rule) -> dict:
+def docs_url(rule: Rule) -> str:
+    """The served page of a built-in rule's docs (`docs/rules/<id>.md` in the repository is
+    `/docs/rules/<id>` on the server); a plugin's own URL as it gave it."""
+    if rule.docs == f"docs/rules/{rule.id}.md":
+        return f"/docs/rules/{rule.id}"
+    return rule.docs
+
+
+def describe_rule(rule: Rule, *, served: bool = True) -> dict:
+    """A rule as /v1/rules (`served`: its docs where the server shows them) or `draftlint rules`
+    (its docs where the repository keeps them) describe it."""
     return {
         "id": rule.id,
         "summary": rule.summary,
@@ -39,12 +49,12 @@ def describe_rule(rule: Rule) -> dict:
         "preview": rule.preview,
         "options": options_json_schema(rule.options),
         "defaults": dict(rule.defaults),
-        "docs": rule.docs,
+        "docs": docs_url(rule) if served else rule.docs,
     }
 
 
-def describe_registry(registry: Registry) -> dict:
+def describe_registry(registry: Registry, *, served: bool = True) -> dict:
     return {
-        "rules": [describe_rule(rule) for rule in registry],
+        "rules": [describe_rule(rule, served=served) for rule in registry],
         "errors": [{"source": e.source, "error": e.error} for e in registry.errors],
     }

@@ -224,7 +224,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    catalog = describe_registry(default_registry())
+    catalog = describe_registry(default_registry(), served=False)
     if args.format == "json":
         print(json.dumps(catalog, indent=2))
     else:

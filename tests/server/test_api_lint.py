@@ -1,5 +1,7 @@
 """The happy paths of the JSON API and the front page."""
 
+import pytest
+
 
 def test_lint_returns_the_report(client, sample):
     response = client.post("/v1/lint", json=sample("reply_all_ok.json"))
@@ -59,7 +61,7 @@ def test_rules_lists_options_schema_defaults_docs_and_plugin_errors(client):
     assert rule["default_severity"] == "warning"
     assert rule["preview"] is False
     assert rule["defaults"] == {"word": "OK"}
-    assert rule["docs"] == "docs/rules/test-says-word.md"
+    assert rule["docs"] == "/docs/rules/test-says-word"
     options = rule["options"]
     assert options["type"] == "object"
     assert options["properties"]["word"]["type"] == "string"
@@ -121,6 +123,13 @@ def test_openapi_documents_lint_with_the_draft_and_report_schemas(client):
     }
     assert {"type", "title", "status", "detail", "errors"} == set(schemas["Problem"]["properties"])
     assert {"/v1/parse", "/v1/rules", "/healthz", "/readyz"} <= set(spec["paths"])
+
+
+@pytest.mark.parametrize("path", ["/v1/lint", "/v1/parse", "/v1/events"])
+def test_openapi_documents_every_error_a_json_body_can_get(client, path):
+    responses = client.get("/openapi.json").get_json()["paths"][path]["post"]["responses"]
+    for status in ("400", "401", "413", "415", "422", "503"):
+        assert list(responses[status]["content"]) == ["application/problem+json"], status
 
 
 def test_front_page_explains_and_offers_a_playground(client):
