@@ -168,7 +168,8 @@ def create_app(config: dict | None = None, *, registry: Registry | None = None) 
     @app.after_request
     def _log_access(response):
         # Method, path, status and duration only: never the body, the query or the headers.
-        elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        started = g.get("started")  # none when a request failed before the timer started
+        elapsed_ms = (time.perf_counter() - started) * 1000 if started is not None else 0.0
         access_log.info(
             "%s %s %s %.1fms", request.method, request.path, response.status_code, elapsed_ms
         )

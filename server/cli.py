@@ -260,6 +260,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 f"--dev disables authentication, so it only binds to loopback "
                 f"(127.0.0.1, ::1, localhost), not {args.host!r}."
             )
+        # The app logs every request itself (server.access, no query string): werkzeug's own
+        # line per request, with terminal colours, would say it twice.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         create_app({"DEV_MODE": True}).run(host=args.host, port=args.port, debug=False)
         return 0
     from .gunicorn_server import GunicornServer

@@ -130,3 +130,21 @@ def test_installed_console_script_input_error(samples):
     assert result.returncode == 2
     assert "Invalid UTF-8" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_dev_server_leaves_request_lines_to_the_app(monkeypatch):
+    """werkzeug's per-request line (coloured) would repeat the app's own access log."""
+    import logging
+
+    import server.app
+
+    ran = {}
+
+    class FakeApp:
+        def run(self, **kwargs):
+            ran.update(kwargs)
+
+    monkeypatch.setattr(server.app, "create_app", lambda config=None: FakeApp())
+    assert main(["serve", "--dev", "--port", "8123"]) == 0
+    assert ran["port"] == 8123
+    assert logging.getLogger("werkzeug").getEffectiveLevel() >= logging.WARNING

@@ -102,3 +102,14 @@ def test_a_failing_rule_is_logged_by_id_only(caplog):
     assert response.get_json()["failed_rules"] == ["test-explodes"]
     assert "test-explodes" in caplog.text
     assert "canary-4412" not in caplog.text
+
+
+def test_access_log_durations_are_never_negative(client, logs):
+    # A POST without its CSRF token is refused by a hook that runs before the request timer.
+    for _ in range(10):
+        client.get("/healthz")
+        client.post("/admin/sign-out", data={})
+    lines = [r.getMessage() for r in logs.records if r.name == "server.access"]
+    assert len(lines) == 20 and any(" /admin/sign-out 403 " in line for line in lines)
+    assert not any("-" in line.rsplit(" ", 1)[-1] for line in lines)
+    assert all(line.endswith("ms") for line in lines)
