@@ -265,6 +265,16 @@ def test_the_audit_log_shows_who_what_when_and_the_change(owner, in_store):
     assert "rules › large-audience › threshold" in rows[1].css_first("table.diff").text()
 
 
+def test_the_audit_log_counts_settings_not_sections(owner, in_store):
+    set_draft(
+        in_store,
+        {"rules": {"large-audience": {"threshold": 40, "severity": "warning"}}},
+    )
+    page = dom(owner.client.get("/admin/audit"))
+    summary = page.css_first("table.audit > tbody > tr details > summary").text()
+    assert summary == "2 settings changed"
+
+
 def test_the_audit_log_pages_with_before_id(owner, in_store, monkeypatch):
     from server.admin import pages
 
