@@ -24,7 +24,7 @@ from .catalog import describe_registry
 from .eml import eml_to_draft, not_a_message
 from .engine import current_engine, current_storage
 from .enrich import services as outlook_services
-from .identity import authenticate, resolve_policy
+from .identity import authenticate, dev_request, resolve_policy
 from .problems import ProblemSchema, http_error
 from .request_body import JSONBodyParser
 
@@ -125,7 +125,7 @@ class StatusSchema(Schema):
 def _authenticate():
     g.identity = authenticate(
         request,
-        dev_mode=current_app.config["DEV_MODE"],
+        dev_mode=dev_request(),
         api_keys=current_app.config["API_KEYS"],
         entra=outlook_services().verifier,
     )

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import functools
 import hmac
-import ipaddress
 import logging
 import os
 import secrets
@@ -39,6 +38,7 @@ from urllib.parse import urlencode
 from flask import Flask, current_app, redirect, render_template, request, session
 
 from ..engine import current_storage
+from ..identity import dev_request
 from ..pages import CONTENT_SECURITY_POLICY
 from ..problems import problem
 from ..store import AlreadyExists, Role, add_admin, create_org, get_admin, get_org
@@ -86,7 +86,7 @@ def current_admin() -> AdminUser | None:
     user = _session_admin()
     if user is not None:
         return user
-    if _dev_mode_here():
+    if dev_request():
         ensure_dev_org()
         return AdminUser(org=DEV_ORG, email=DEV_EMAIL, role=Role.OWNER)
     return None
@@ -238,15 +238,6 @@ def _session_admin() -> AdminUser | None:
         session.pop(_ADMIN, None)
         return None
     return user
-
-
-def _dev_mode_here() -> bool:
-    if not current_app.config.get("DEV_MODE"):
-        return False
-    try:
-        return ipaddress.ip_address(request.remote_addr or "").is_loopback
-    except ValueError:
-        return False
 
 
 def ensure_dev_org() -> None:

@@ -48,7 +48,7 @@ from linters.schema import load_draft
 
 from ..docs_pages import DOCS_DIR, RULE_ID
 from ..engine import current_engine, current_storage
-from ..identity import DEV_ORG, Identity, resolve_policy
+from ..identity import DEV_ORG, Identity, dev_request, resolve_policy
 from ..jsonio import JSONInputError, loads
 from ..problems import http_error
 from ..public_url import public_base_url
@@ -194,7 +194,7 @@ def why():
 def _verified_event() -> tuple[AddonEvent, GmailUser]:
     """The parsed event and its verified user; 400 for a malformed event, 401 when not from
     Google for our deployment, 503 when Google's certificates cannot be fetched."""
-    dev_mode = current_app.config["DEV_MODE"]
+    dev_mode = dev_request()
     authorization = request.headers.get("Authorization", "")
     if not dev_mode and not authorization.strip():
         raise _unauthorized("Send Google's system ID token as 'Authorization: Bearer <token>'.")

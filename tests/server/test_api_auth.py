@@ -65,3 +65,16 @@ def test_keys_can_come_from_the_environment(registry, monkeypatch):
 
 def test_dev_mode_needs_no_key(client):
     assert client.post("/v1/lint", json=DRAFT).status_code == 200
+
+
+@pytest.mark.parametrize("address", ["192.0.2.10", "2001:db8::1", "not-an-address"])
+def test_dev_mode_is_no_free_pass_from_another_machine(client, address):
+    """A proxy or a port forward in front of `serve --dev` must not open it to the network."""
+    remote = {"REMOTE_ADDR": address}
+    response = client.post("/v1/lint", json=DRAFT, environ_base=remote)
+    assert response.status_code == 401
+    assert (
+        client.post("/v1/lint", json=DRAFT, environ_base={"REMOTE_ADDR": "::1"}).status_code == 200
+    )
+    gmail = client.post("/gmail/compose", json={}, environ_base=remote)
+    assert gmail.status_code == 401
