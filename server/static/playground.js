@@ -359,6 +359,7 @@ function whyItFired(data) {
   }
   for (const [key, value] of Object.entries(data)) {
     if (shown.has(key) || value === null || value === undefined) continue;
+    if (Array.isArray(value) && !value.length) continue; // "Groups" with none named says nothing
     let text;
     if (key === "audience" || key === "threshold") text = people(value);
     else if (Array.isArray(value) && value.every((v) => typeof v !== "object")) {
@@ -424,10 +425,18 @@ function showError(error) {
   let text = error.message;
   const errors = error.problem && error.problem.errors;
   if (errors) text += " " + describeErrors(errors).join(" ");
-  if (error.problem && error.problem.status === 401) {
-    text += " Enter an API key above.";
-  }
   summary.textContent = text;
+  const keyField = document.getElementById("api-key");
+  if (error.problem && error.problem.status === 401 && keyField) {
+    // The field sits under the message, often out of sight: a button takes the person there.
+    const go = element("button", "button secondary small", "Enter an API key");
+    go.type = "button";
+    go.addEventListener("click", () => {
+      keyField.scrollIntoView({ block: "center" });
+      keyField.focus();
+    });
+    summary.append(" ", go);
+  }
 }
 
 function describeErrors(errors, path = []) {

@@ -12,6 +12,7 @@ import json
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -41,16 +42,33 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def base_url(tmp_path_factory) -> Iterator[str]:
-    database = tmp_path_factory.mktemp("db") / "draftlint.sqlite"
-    app = create_app({"DEV_MODE": True, "DATABASE_URL": f"sqlite:///{database}"})
+@contextmanager
+def live_server(app) -> Iterator[str]:
+    """`app` served on a free loopback port in a thread; yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def serve():
+    """`serve(app)`: a context manager serving `app` live (see `live_server`), for modules that
+    override `base_url` with an app of their own."""
+    return live_server
+
+
+@pytest.fixture(scope="session")
+def base_url(tmp_path_factory) -> Iterator[str]:
+    database = tmp_path_factory.mktemp("db") / "draftlint.sqlite"
+    with live_server(
+        create_app({"DEV_MODE": True, "DATABASE_URL": f"sqlite:///{database}"})
+    ) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
