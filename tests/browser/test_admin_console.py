@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from server import store
 from server.app import create_app
@@ -30,16 +28,12 @@ CC = ", ".join(f"p{n}@corp.example" for n in range(21))  # with To: 22 people, u
 
 
 @pytest.fixture(scope="module")
-def console(tmp_path_factory):
+def console(serve, tmp_path_factory):
     """A dev-mode app of its own, served on loopback: (base url, app)."""
     database = tmp_path_factory.mktemp("admin-db") / "draftlint.sqlite"
     app = create_app({"DEV_MODE": True, "DATABASE_URL": f"sqlite:///{database}"})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="admin-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app
-    server.shutdown()
-    thread.join(timeout=5)
+    with serve(app) as url:
+        yield url, app
 
 
 @pytest.fixture

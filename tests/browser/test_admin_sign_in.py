@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import re
 import secrets
-import threading
 from contextlib import redirect_stdout
 from io import StringIO
 
 import idp as idp_support
 import pytest
-from werkzeug.serving import make_server
 
 from server.app import create_app
 from server.cli import main as draftlint
@@ -55,7 +53,7 @@ def cli(*args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory, idp_server):
+def live(serve, tmp_path_factory, idp_server):
     """The app as deployed, on loopback: (base url, database url)."""
     database_url = f"sqlite:///{tmp_path_factory.mktemp('sign-in-db') / 'draftlint.sqlite'}"
     cli("db", "upgrade", "--database-url", database_url)
@@ -71,12 +69,8 @@ def live(tmp_path_factory, idp_server):
         }
     )
     assert not app.config["DEV_MODE"] and app.config["SESSION_COOKIE_SECURE"]
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="sign-in-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", database_url
-    server.shutdown()
-    thread.join(timeout=5)
+    with serve(app) as url:
+        yield url, database_url
 
 
 @pytest.fixture

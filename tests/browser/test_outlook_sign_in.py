@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
 
 import entra
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from server import store
 from server.app import create_app
@@ -52,7 +50,7 @@ def microsoft(tmp_path_factory) -> Iterator[entra.MicrosoftStandIn]:
 
 
 @pytest.fixture(scope="module")
-def base_url(microsoft, tmp_path_factory) -> Iterator[str]:
+def base_url(serve, microsoft, tmp_path_factory) -> Iterator[str]:
     """The app as in production (no dev mode), wired to the Microsoft stand-in, with
     organisation alpha.example on the stand-in's tenant. Overrides the dev-mode server of
     tests/browser/conftest.py for this module."""
@@ -62,12 +60,8 @@ def base_url(microsoft, tmp_path_factory) -> Iterator[str]:
     with app.extensions["draftlint.storage"].sessions.begin() as db:
         org = store.create_org(db, "alpha.example", "Alpha", actor="setup")
         store.add_alias(db, org, "entra-tenant", TENANT, actor="setup")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serve(app) as url:
+        yield url
 
 
 def test_a_verified_token_gets_findings_with_the_list_sized_by_graph(open_outlook, microsoft):
