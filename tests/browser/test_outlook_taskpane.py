@@ -151,6 +151,28 @@ def test_a_server_error_gives_the_same_quiet_status(open_outlook):
     expect(page.get_by_role("status")).to_have_text(re.compile("keep writing and send as usual"))
 
 
+def test_a_server_that_never_answers_is_named_after_a_few_seconds(open_outlook):
+    stalled = []  # requests never answered
+    page = _open(open_outlook, REPLY_ALL, routes={"**/v1/lint": lambda r: stalled.append(r)})
+
+    expect(page.get_by_role("status")).to_have_text("Checking your draft…")
+    expect(page.get_by_role("status")).to_have_text(
+        re.compile("not answering.*send as usual"), timeout=8000
+    )
+    assert stalled, "the pane never asked the server"
+
+
+def test_office_js_that_cannot_load_is_named_after_a_few_seconds(open_page, base_url):
+    """Microsoft's CDN unreachable: no Office.js, so no draft to read; the pane says so."""
+    page = open_page(base_url)
+    page.route("**/office.js", lambda route: route.abort("connectionrefused"))
+    page.goto(TASKPANE_PATH)
+
+    expect(page.get_by_role("status")).to_have_text(
+        re.compile("not answering.*send as usual"), timeout=8000
+    )
+
+
 def test_typing_lints_at_most_every_1_5_s_and_idle_not_at_all(open_outlook):
     page = _open(open_outlook, CLEAN_REPLY)
     expect(page.get_by_role("heading", name="Nothing to flag")).to_be_visible()

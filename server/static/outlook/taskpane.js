@@ -7,7 +7,8 @@
  *   changed since the last one, and never more often than every 1.5 s;
  * - a finding shows its severity, message, excerpt, a collapsed explanation and its fixes;
  *   `reply-to-sender-only` (any fix with `set`) replaces to/cc/bcc through Office.js;
- * - the server unreachable or refusing: a quiet status line, nothing in the person's way;
+ * - the server unreachable or refusing: a quiet status line, nothing in the person's way; the
+ *   same when Office.js or the server does not answer at all within STUCK_MS;
  * - outcomes (shown, changed_recipients, edited, dismissed) go to /v1/events as counts.
  * Text from the draft or the report is only ever set with textContent.
  */
@@ -16,6 +17,8 @@
 
   var POLL_MS = 1500;
   var RETRY_MS = 15000;  // after a failed lint, try the same draft again this much later
+  var STUCK_MS = 5000;  // no answer by then (Office.js or the server): say so, and that mail goes
+  var STUCK_TEXT = "draftlint is not answering right now. You can keep writing and send as usual.";
   var TOKEN_TTL_MS = 5 * 60 * 1000;
   var SEVERITY_LABELS = { block: "Block", warning: "Warning", hint: "Hint" };
   var RECIPIENT_FIELDS = ["to", "cc", "bcc"];
@@ -30,6 +33,7 @@
     recipientsChanged: false,  // since the last report (a fix, or the person)
     token: null,
     tokenAt: -Infinity,
+    settled: 0,  // checks that came to an end (an answer, an error): the watchdog's clock
     active: {},  // rule -> severity of the findings on screen
     dismissed: {}  // rule -> true: hidden for the rest of this compose session
   };
@@ -51,6 +55,16 @@
     status.textContent = text;
     status.hidden = !text;
     status.classList.toggle("quiet", Boolean(quiet));
+  }
+
+  /* Unless a check comes to an end within `ms`, tell the person, who may be waiting on us. */
+  function watch(ms) {
+    var settled = state.settled;
+    setTimeout(function () {
+      if (state.settled === settled) {
+        setStatus(STUCK_TEXT, true);
+      }
+    }, ms);
   }
 
   function token() {
@@ -89,6 +103,7 @@
       return;
     }
     state.busy = true;
+    watch(STUCK_MS);
     draftlint.readDraft().then(function (draft) {
       var key = JSON.stringify(draft);
       if (key === state.lastKey && !retryDue()) {
@@ -103,6 +118,7 @@
       setStatus("draftlint cannot read this draft right now.", true);
     }).then(function () {
       state.busy = false;
+      state.settled += 1;
       if (state.again) {
         state.again = false;
         schedule();
@@ -258,6 +274,10 @@
     schedule();
   }
 
+  watch(STUCK_MS);  // Office.js may never load, or never call onReady
+  if (typeof Office === "undefined") {
+    return;
+  }
   Office.onReady(function () {
     var item = Office.context.mailbox.item;
     item.addHandlerAsync(Office.EventType.RecipientsChanged, onRecipientsChanged);
