@@ -170,9 +170,10 @@ def create_app(config: dict | None = None, *, registry: Registry | None = None) 
         # Method, path, status and duration only: never the body, the query or the headers.
         started = g.get("started")  # none when a request failed before the timer started
         elapsed_ms = (time.perf_counter() - started) * 1000 if started is not None else 0.0
-        access_log.info(
-            "%s %s %s %.1fms", request.method, request.path, response.status_code, elapsed_ms
-        )
+        # A one-time sign-in token stands in its path: log the route, not the secret.
+        secret = request.url_rule is not None and "token" in (request.view_args or {})
+        path = request.url_rule.rule if secret else request.path
+        access_log.info("%s %s %s %.1fms", request.method, path, response.status_code, elapsed_ms)
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 

@@ -124,6 +124,12 @@ def csrf_token() -> str:
     return token
 
 
+def csrf_matches(given: str | None) -> bool:
+    """`given` is this session's CSRF token (for forms posted before anyone is signed in)."""
+    expected = session.get(_CSRF)
+    return bool(expected and given) and hmac.compare_digest(given.encode(), expected.encode())
+
+
 def require_admin(min_role: Role = Role.VIEWER):
     """Decorator: the view runs only for a signed-in admin whose role is at least `min_role`."""
     min_role = Role(min_role)

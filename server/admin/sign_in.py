@@ -61,7 +61,7 @@ from ..store import (
     redeem_sign_in_token,
 )
 from ..store.audit import record as audit_record
-from .session import AdminUser, current_admin, sign_in, sign_out
+from .session import AdminUser, csrf_matches, current_admin, sign_in, sign_out
 
 log = logging.getLogger(__name__)
 
@@ -157,8 +157,20 @@ def sign_in_page():
 
 
 @admin_auth.get("/sign-in/<token>")
+def confirm_link(token: str):
+    """A one-time link from `draftlint admin create`, opened: a page with one button. Opening
+    it spends nothing, so the scanners that mail systems run over links cannot burn it."""
+    html = render_template(
+        "admin/sign_in_link.html", token=token, next=_safe_next(request.args.get("next"))
+    )
+    return html, 200, _PAGE_HEADERS
+
+
+@admin_auth.post("/sign-in/<token>")
 def redeem_link(token: str):
-    """A one-time link from `draftlint admin create`: signs its admin in, once."""
+    """The button of that page: signs the link's admin in, once."""
+    if not csrf_matches(request.form.get("csrf_token")):
+        return _sign_in_page("That page had expired. Open the link again.", status=400)
     try:
         with current_storage().sessions.begin() as db:
             admin = redeem_sign_in_token(db, token)
@@ -168,9 +180,9 @@ def redeem_link(token: str):
         return _sign_in_page(
             "This sign-in link is unknown, used or expired. Ask for a new one.", status=404
         )
-    nxt = _safe_next(request.args.get("next"))
+    nxt = _safe_next(request.form.get("next"))
     sign_in(user)
-    return _no_referrer(redirect(nxt))
+    return _no_referrer(redirect(nxt, code=303))
 
 
 @admin_auth.get("/sign-in/microsoft")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 # --- the identity-provider stand-in (tests/support/idp.py) ---------------------------------
 import idp as idp_support
 import pytest
+from sign_in_links import redeem
 
 from server import store
 from server.app import create_app
@@ -114,8 +115,8 @@ def signed_in(app, make_admin, link_for):
     def sign_in(org_slug: str, email: str, role: str = "owner") -> Admin:
         make_admin(org_slug, email, role)
         client = app.test_client()
-        response = client.get(link_for(org_slug, email))
-        assert response.status_code == 302, response.get_data(as_text=True)
+        response = redeem(client, link_for(org_slug, email))
+        assert response.status_code == 303, response.get_data(as_text=True)
         me = client.get("/v1/admin/session")
         assert me.status_code == 200
         return Admin(client, me.get_json()["csrf_token"])

@@ -9,6 +9,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from sign_in_links import redeem
 
 from server import store
 from server.admin import session as admin_session
@@ -84,8 +85,8 @@ def test_one_time_link_signs_in_once(app, make_admin, link_for, sessions):
     make_admin(DOMAIN, "olga@corp.example", "editor")
     link = link_for(DOMAIN, "olga@corp.example")
     client = app.test_client()
-    response = client.get(link)
-    assert response.status_code == 302
+    response = redeem(client, link)
+    assert response.status_code == 303
     assert response.location == "/admin/"
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert _who(client) | {"csrf_token": None} == {
@@ -94,7 +95,7 @@ def test_one_time_link_signs_in_once(app, make_admin, link_for, sessions):
         "role": "editor",
         "csrf_token": None,
     }
-    again = app.test_client().get(link)
+    again = redeem(app.test_client(), link)
     assert again.status_code == 404
     assert "unknown, used or expired" in again.get_data(as_text=True)
     assert "admin.sign-in" in _audit_actions(sessions, DOMAIN)
@@ -103,8 +104,35 @@ def test_one_time_link_signs_in_once(app, make_admin, link_for, sessions):
 
 def test_unknown_link_is_refused(app):
     client = app.test_client()
-    assert client.get("/admin/sign-in/" + "x" * 43).status_code == 404
+    assert redeem(client, "/admin/sign-in/" + "x" * 43).status_code == 404
     assert _who(client) == 401
+
+
+def test_opening_a_link_spends_nothing_and_logs_no_token(app, make_admin, link_for, caplog):
+    """Mail systems open links to scan them: only the page's button (a POST) signs in."""
+    caplog.set_level("INFO")
+    make_admin(DOMAIN, "olga@corp.example")
+    link = link_for(DOMAIN, "olga@corp.example")
+    token = link.rsplit("/", 1)[1]
+    scanner = app.test_client()
+    for _ in range(3):
+        assert scanner.get(link).status_code == 200
+    assert _who(scanner) == 401
+    client = app.test_client()
+    assert redeem(client, link).status_code == 303
+    assert _who(client)["email"] == "olga@corp.example"
+    assert "/admin/sign-in/<token>" in caplog.text
+    assert token not in caplog.text
+
+
+def test_the_button_needs_the_page_s_csrf_token(app, make_admin, link_for):
+    make_admin(DOMAIN, "olga@corp.example")
+    link = link_for(DOMAIN, "olga@corp.example")
+    client = app.test_client()
+    client.get(link)
+    assert client.post(link, data={"csrf_token": "forged"}).status_code == 400
+    assert _who(client) == 401
+    assert redeem(client, link).status_code == 303  # not spent by the refused try
 
 
 def test_link_printed_by_the_cli_works(app, sqlite_url, capsys):
@@ -118,23 +146,25 @@ def test_link_printed_by_the_cli_works(app, sqlite_url, capsys):
         r"https://draftlint\.cli\.example(/admin/sign-in/\S+)", capsys.readouterr().out
     )
     client = app.test_client()
-    assert client.get(link[1]).status_code == 302
+    assert redeem(client, link[1]).status_code == 303
     assert _who(client)["email"] == "first@cli.example"
 
 
 def test_next_is_kept_but_only_within_the_console(app, make_admin, link_for):
     make_admin(DOMAIN, "olga@corp.example")
     client = app.test_client()
-    assert client.get(link_for(DOMAIN, "olga@corp.example") + "?next=/admin/stats").location == (
-        "/admin/stats"
-    )
+    assert redeem(
+        client, link_for(DOMAIN, "olga@corp.example") + "?next=/admin/stats"
+    ).location == ("/admin/stats")
     for evil in (
         "https://evil.example/admin/",
         "//evil.example/admin/",
         "/\\evil.example",
         "/v1/x",
     ):
-        response = app.test_client().get(link_for(DOMAIN, "olga@corp.example") + f"?next={evil}")
+        response = redeem(
+            app.test_client(), link_for(DOMAIN, "olga@corp.example") + f"?next={evil}"
+        )
         assert response.location == "/admin/", evil
 
 
@@ -274,7 +304,7 @@ def test_google_refusals(app, idp, make_admin, case, claims, tamper, rogue):
 
 def test_session_cookie_flags(app, make_admin, link_for):
     make_admin(DOMAIN, "olga@corp.example")
-    response = app.test_client().get(link_for(DOMAIN, "olga@corp.example"))
+    response = redeem(app.test_client(), link_for(DOMAIN, "olga@corp.example"))
     cookie = _cookie(response)
     assert "; Secure" in cookie
     assert "; HttpOnly" in cookie
@@ -309,7 +339,7 @@ def test_dev_mode_admin_only_on_loopback(make_app, sqlite_url):
 def test_session_expires_after_eight_hours(app, make_admin, link_for, monkeypatch):
     make_admin(DOMAIN, "olga@corp.example")
     client = app.test_client()
-    client.get(link_for(DOMAIN, "olga@corp.example"))
+    redeem(client, link_for(DOMAIN, "olga@corp.example"))
     assert _who(client)["email"] == "olga@corp.example"
     later = time.time() + 8 * 3600 + 60
     monkeypatch.setattr(admin_session, "_now", lambda: later)
@@ -319,7 +349,7 @@ def test_session_expires_after_eight_hours(app, make_admin, link_for, monkeypatc
 def test_sign_out(app, make_admin, link_for, sessions):
     make_admin(DOMAIN, "olga@corp.example")
     client = app.test_client()
-    client.get(link_for(DOMAIN, "olga@corp.example"))
+    redeem(client, link_for(DOMAIN, "olga@corp.example"))
     csrf = _who(client)["csrf_token"]
     assert client.post("/admin/sign-out").status_code == 403  # no CSRF token
     assert _who(client)["email"] == "olga@corp.example"
@@ -336,7 +366,7 @@ def test_session_fixation(app, idp, make_admin, link_for):
     make_admin(DOMAIN, "olga@corp.example", entra_tenant=TENANT)
     client = app.test_client()
     planted = _cookie(client.get("/admin/sign-in/microsoft")).split(";")[0]
-    signed = _cookie(client.get(link_for(DOMAIN, "olga@corp.example"))).split(";")[0]
+    signed = _cookie(redeem(client, link_for(DOMAIN, "olga@corp.example"))).split(";")[0]
     assert signed != planted
     first_csrf = _who(client)["csrf_token"]
 
@@ -346,7 +376,7 @@ def test_session_fixation(app, idp, make_admin, link_for):
 
     with client.session_transaction() as flask_session:  # read only: the session id
         first_id = flask_session["sid"]
-    client.get(link_for(DOMAIN, "olga@corp.example"))
+    redeem(client, link_for(DOMAIN, "olga@corp.example"))
     with client.session_transaction() as flask_session:
         assert flask_session["sid"] != first_id
         assert "entra_flow" not in flask_session
@@ -357,7 +387,9 @@ def test_a_tampered_cookie_is_not_a_session(app, make_admin, link_for):
     make_admin(DOMAIN, "olga@corp.example")
     client = app.test_client()
     value = (
-        _cookie(client.get(link_for(DOMAIN, "olga@corp.example"))).split(";")[0].partition("=")[2]
+        _cookie(redeem(client, link_for(DOMAIN, "olga@corp.example")))
+        .split(";")[0]
+        .partition("=")[2]
     )
     forged = app.test_client()
     forged.set_cookie(

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 import pytest
+from sign_in_links import redeem
 
 from server import store
 from server.app import create_app
@@ -69,7 +70,7 @@ def sign_in(app):
                 session, store.get_org(session, org), email, actor="test"
             )
         client = app.test_client()
-        response = client.get(f"/admin/sign-in/{token}")
+        response = redeem(client, f"/admin/sign-in/{token}")
         assert response.status_code in (302, 303), response.status_code
         return Admin(client, email, org)
 
