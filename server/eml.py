@@ -14,7 +14,10 @@ from email.message import Message
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses
 
+from linters.model import Body, BodyType
 from linters.schema import MAX_ATTACHMENTS, MAX_EMAIL, MAX_NAME, MAX_RECIPIENTS, MAX_SUBJECT
+from linters.text import segment
+from linters.text.lexicon import ATTRIBUTION_VERB
 
 # Reply and forward prefixes as Outlook, Gmail and Apple Mail write them in the seven languages
 # draftlint covers; mailing-list tags ("[team] Re: ...") and counters ("Re[2]:") are skipped.
@@ -25,6 +28,15 @@ REPLY_PREFIXES = frozenset({"re", "aw", "sv", "antw", "r"})
 FORWARD_PREFIXES = frozenset({"fwd", "fw", "wg", "tr", "rv", "i", "doorst", "enc"})
 
 MAX_LOCALE = 35
+QUOTE_HEAD = 600  # characters of the quote its header stands in
+# An address in a quote header, with what stands before it: "… Jane Doe <jane@x.example> wrote:",
+# "From: Jane Doe <jane@x.example>", "De : jane@x.example". Bounded pieces: linear.
+_QUOTED_ADDRESS = re.compile(
+    r"(?P<before>[^\n<>\[\]]{0,120}?)[ \t\"']*[<\[(]?(?:mailto:)?"
+    r"(?P<email>[\w.+'-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8})"
+)
+# Where the name of the quote header's writer starts: after the date, the time or the header word.
+_BEFORE_NAME = re.compile(r"[,:\d]|\b[AaPp]\.?[Mm]\b\.?")
 
 
 def not_a_message(data: bytes) -> str | None:
@@ -63,13 +75,36 @@ def eml_to_draft(data: bytes) -> dict:
         "body": body,
         "attachments": attachments,
     }
+    original: dict = {}
     message_id = _header(message, "In-Reply-To").strip()
     if message_id:
-        draft["in_reply_to"] = {"message_id": message_id[:MAX_NAME]}
+        original["message_id"] = message_id[:MAX_NAME]
+    if draft["compose_type"] in ("reply", "reply_all"):
+        quoted = _quoted_sender(body)
+        if quoted is not None:
+            original["from"] = quoted
+    if original:
+        draft["in_reply_to"] = original
     locale = _header(message, "Content-Language").split(",")[0].strip()
     if locale:
         draft["locale"] = locale[:MAX_LOCALE]
     return draft
+
+
+def _quoted_sender(body: dict) -> dict | None:
+    """Who wrote the message replied to, as the quote's own header says ("Jane Doe <jane@…>
+    wrote:", "From: Jane Doe <jane@…>"): the first To address is only where clients usually
+    put them, and a reply-all's To may start with someone else."""
+    quote = segment(Body(body["content"], BodyType(body["type"]))).quote_text[:QUOTE_HEAD]
+    found = _QUOTED_ADDRESS.search(quote)
+    if found is None or len(found["email"]) > MAX_EMAIL:
+        return None
+    sender = {"email": found["email"]}
+    # "Am 01.01.2024 um 10:00 schrieb Jürgen Groß <…>:": the verb may stand before the name.
+    name = ATTRIBUTION_VERB.sub("", _BEFORE_NAME.split(found["before"])[-1]).strip(" \t\"'*")
+    if name and len(name) <= MAX_NAME:
+        sender["name"] = name
+    return sender
 
 
 def _compose_type(subject: str, sender: list[dict], recipients: list[dict]) -> str:

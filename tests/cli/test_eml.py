@@ -28,9 +28,44 @@ def test_plain_reply_all(samples):
     assert draft["bcc"] == []
     assert draft["body"]["type"] == "text"
     assert draft["body"]["content"].startswith("OK with me\n")
-    assert draft["in_reply_to"] == {"message_id": "<agenda-1@corp.example>"}
+    assert draft["in_reply_to"] == {"message_id": "<agenda-1@corp.example>"}  # no quote header
     assert draft["locale"] == "en-GB"
     assert draft["attachments"] == []
+
+
+def test_the_replied_to_sender_is_who_the_quote_header_names(samples):
+    """Not the first To address (Anna): Jane wrote the quoted message."""
+    draft = parsed(samples, "reply_all_quote_header.eml")
+    assert draft["in_reply_to"] == {
+        "message_id": "<agenda-1@corp.example>",
+        "from": {"email": "jane.doe@corp.example", "name": "Jane Doe"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("header", "sender"),
+    [
+        (
+            "From: Jane Doe <jane@x.example>\nSent: Monday\nSubject: Plan",
+            ("jane@x.example", "Jane Doe"),
+        ),
+        (
+            "Am 01.01.2024 um 10:00 schrieb Jürgen Groß <jg@x.example>:",
+            ("jg@x.example", "Jürgen Groß"),
+        ),
+        (
+            "Le lun. 1 janv. 2024 à 10:00, Anne Roux <ar@x.example> a écrit :",
+            ("ar@x.example", "Anne Roux"),
+        ),
+    ],
+)
+def test_quote_headers_of_other_clients_and_languages(header, sender):
+    message = (
+        "From: me@corp.example\nTo: a@corp.example, b@corp.example\nSubject: Re: Plan\n\n"
+        f"Thanks!\n\n{header}\n> the original\n"
+    ).encode()
+    email, name = sender
+    assert eml_to_draft(message)["in_reply_to"]["from"] == {"email": email, "name": name}
 
 
 def test_forward_with_html_inline_image_and_attachments(samples):
