@@ -21,6 +21,7 @@ const fields = {
   cc: $("cc"),
   bcc: $("bcc"),
   subject: $("subject"),
+  replyingTo: $("replying-to"),
   body: $("body"),
   bodyText: $("body-text"),
   bodyHtml: $("body-html"),
@@ -137,8 +138,8 @@ function knownRecipients() {
   return known;
 }
 
-// The form's fields over the current draft: what the form cannot show (client, in_reply_to,
-// attachments, thread_id, locale) is kept as it was.
+// The form's fields over the current draft: what the form cannot show (client, the rest of
+// in_reply_to, attachments, thread_id, locale) is kept as it was.
 function draftFromForm() {
   const known = knownRecipients();
   const next = { ...draft };
@@ -154,6 +155,16 @@ function draftFromForm() {
     next[key] = splitAddresses(fields[key].value).map((text) => parseAddress(text, known));
   }
   next.subject = fields.subject.value;
+  const original = { ...(isObject(draft.in_reply_to) ? draft.in_reply_to : {}) };
+  const wrote = splitAddresses(fields.replyingTo.value)[0];
+  if (wrote) {
+    const { email, name } = parseAddress(wrote, new Map());
+    original.from = name ? { email, name } : { email };
+  } else {
+    delete original.from;
+  }
+  if (Object.keys(original).length) next.in_reply_to = original;
+  else delete next.in_reply_to;
   next.body = {
     type: fields.bodyHtml.checked ? "html" : "text",
     content: fields.body.value,
@@ -171,6 +182,7 @@ function showDraftInForm() {
   fields.cc.value = formatAddresses(draft.cc);
   fields.bcc.value = formatAddresses(draft.bcc);
   fields.subject.value = typeof draft.subject === "string" ? draft.subject : "";
+  fields.replyingTo.value = isObject(draft.in_reply_to) ? formatAddress(draft.in_reply_to.from) : "";
   const body = draft.body && typeof draft.body === "object" ? draft.body : {};
   fields.body.value = typeof body.content === "string" ? body.content : "";
   fields.bodyHtml.checked = body.type === "html";
@@ -178,21 +190,18 @@ function showDraftInForm() {
   showContext();
 }
 
-// What the draft carries that the form does not edit: the message replied to, attachments.
+function isObject(value) {
+  return Boolean(value) && typeof value === "object" && !Array.isArray(value);
+}
+
+// What the draft carries that the form does not edit: its attachments.
 function showContext() {
-  const original = draft.in_reply_to && typeof draft.in_reply_to === "object"
-    ? draft.in_reply_to
-    : null;
-  const replyingTo = original && (formatAddress(original.from) || original.subject ||
-    original.message_id);
-  $("replying-to").textContent = replyingTo || "";
-  $("context-reply").hidden = !replyingTo;
   const attachments = Array.isArray(draft.attachments) ? draft.attachments : [];
   $("attachments").textContent = attachments
     .map((a) => (a && a.name ? a.name : "(unnamed)") + (a && a.inline ? " (inline)" : ""))
     .join(", ");
   $("context-attachments").hidden = attachments.length === 0;
-  $("context").hidden = !replyingTo && attachments.length === 0;
+  $("context").hidden = attachments.length === 0;
 }
 
 function showDraftJson() {

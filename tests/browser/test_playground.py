@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import struct
 
@@ -90,6 +91,21 @@ def test_applying_the_fix_replies_to_the_sender_only(page):
     expect(page.get_by_label("To", exact=True)).to_have_value("Maria Boss <boss@corp.example>")
     expect(page.get_by_label("Cc", exact=True)).to_have_value("")
     expect(status(page)).to_have_text("No findings. This draft reaches 1 person.")
+
+
+def test_replying_to_is_editable_and_the_fix_follows_it(page):
+    expect(page.get_by_label("Replying to")).to_have_value("Maria Boss <boss@corp.example>")
+    page.get_by_label("To", exact=True).fill("Jane Doe <jane@corp.example>")
+    page.get_by_label("Replying to").fill("Jane Doe <jane@corp.example>")
+    content_free = finding(page, CONTENT_FREE)
+    expect(content_free).to_contain_text("Suggested fix: Reply to Jane Doe only")
+
+    # Emptied, the first To address stands in for the sender, as mail clients put them there.
+    page.get_by_label("Replying to").fill("")
+    page.get_by_label("To", exact=True).fill("Omar Ali <omar@corp.example>")
+    expect(content_free).to_contain_text("Suggested fix: Reply to Omar Ali only")
+    draft = json.loads(page.get_by_label("Draft JSON").input_value())
+    assert "from" not in draft.get("in_reply_to", {})
 
 
 def test_recipients_typed_as_groups_count_their_members(page):
