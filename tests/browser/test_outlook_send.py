@@ -334,3 +334,20 @@ def test_nothing_of_the_draft_reaches_the_console(open_outlook):
     logged = "\n".join(console)
     for text in ("OK with me", "Offsite agenda", "julie@corp.example", "Tuesday slot"):
         assert text not in logged
+
+
+@pytest.mark.parametrize(
+    ("mailbox", "markdown", "button"),
+    [("1.13", False, False), ("1.14", False, True), ("1.15", True, True)],
+)
+def test_each_field_of_the_decision_is_passed_only_where_outlook_supports_it(
+    open_outlook, mailbox, markdown, button
+):
+    """errorMessageMarkdown needs Mailbox 1.15; cancelLabel and commandId 1.14."""
+    page = open_outlook(COMMANDS_PATH, item=REPLY_ALL, requirement_sets={"Mailbox": mailbox})
+
+    options = _send(page)["options"]
+    assert options["allowEvent"] is False
+    assert ("errorMessageMarkdown" in options) is markdown
+    assert ("cancelLabel" in options) is button and ("commandId" in options) is button
+    assert ("Review in draftlint" in options["errorMessage"]) is button

@@ -266,11 +266,13 @@ var draftlint = (function () {
     return text.replace(/([\\`*_{}\[\]()#+\-.!|>~<])/g, "\\$1");
   }
 
-  function plainAlert(findings) {
+  function plainAlert(findings, button) {
     var intro = findings.length === 1
       ? "draftlint: "
       : "draftlint found " + findings.length + " things to check: ";
-    var outro = " Select " + CANCEL_LABEL + " to fix it, or send anyway.";
+    var outro = button
+      ? " Select " + CANCEL_LABEL + " to fix it, or send anyway."
+      : " Fix it, or send anyway.";
     var room = ALERT_MAX - intro.length - outro.length;
     var text = findings.map(function (finding) { return finding.message; }).join(" ");
     return intro + clip(text, room) + outro;
@@ -291,20 +293,34 @@ var draftlint = (function () {
     return clip(head + kept.join("\n") + more(lines.length - kept.length) + tail, ALERT_MAX);
   }
 
+  /* Whether this Outlook implements a requirement set: an older one rejects the newer fields
+   * of event.completed, so each is passed only where it is supported. */
+  function supports(set, version) {
+    try {
+      return Office.context.requirements.isSetSupported(set, version);
+    } catch (error) {
+      return false;
+    }
+  }
+
   /* What the send handler passes to event.completed for a report: stop on a warning or a
-   * block, with the reasons and a button that opens the task pane; let hints through. */
+   * block, with the reasons and (Mailbox 1.14) a button that opens the task pane; let hints
+   * through. Markdown needs Mailbox 1.15. */
   function sendDecision(report) {
     var findings = loudFindings(report);
     if (!findings.length) {
       return { allowEvent: true };
     }
-    return {
-      allowEvent: false,
-      errorMessage: plainAlert(findings),
-      errorMessageMarkdown: markdownAlert(findings),
-      cancelLabel: CANCEL_LABEL,
-      commandId: config.commandId
-    };
+    var button = supports("Mailbox", "1.14");
+    var decision = { allowEvent: false, errorMessage: plainAlert(findings, button) };
+    if (supports("Mailbox", "1.15")) {
+      decision.errorMessageMarkdown = markdownAlert(findings);
+    }
+    if (button) {
+      decision.cancelLabel = CANCEL_LABEL;
+      decision.commandId = config.commandId;
+    }
+    return decision;
   }
 
   function lintWithBudget() {
