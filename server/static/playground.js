@@ -138,31 +138,30 @@ function knownRecipients() {
   return known;
 }
 
+// `target[key]` is the first address typed in `text` ({email, name}), or gone when there is none.
+function setPerson(target, key, text) {
+  const typed = splitAddresses(text)[0];
+  if (typed) {
+    const { email, name } = parseAddress(typed, new Map());
+    target[key] = name ? { email, name } : { email };
+  } else {
+    delete target[key];
+  }
+}
+
 // The form's fields over the current draft: what the form cannot show (client, the rest of
 // in_reply_to, attachments, thread_id, locale) is kept as it was.
 function draftFromForm() {
   const known = knownRecipients();
   const next = { ...draft };
   next.compose_type = fields.composeType.value;
-  const sender = splitAddresses(fields.from.value)[0];
-  if (sender) {
-    const { email, name } = parseAddress(sender, new Map());
-    next.from = name ? { email, name } : { email };
-  } else {
-    delete next.from;
-  }
+  setPerson(next, "from", fields.from.value);
   for (const key of ["to", "cc", "bcc"]) {
     next[key] = splitAddresses(fields[key].value).map((text) => parseAddress(text, known));
   }
   next.subject = fields.subject.value;
   const original = { ...(isObject(draft.in_reply_to) ? draft.in_reply_to : {}) };
-  const wrote = splitAddresses(fields.replyingTo.value)[0];
-  if (wrote) {
-    const { email, name } = parseAddress(wrote, new Map());
-    original.from = name ? { email, name } : { email };
-  } else {
-    delete original.from;
-  }
+  setPerson(original, "from", fields.replyingTo.value);
   if (Object.keys(original).length) next.in_reply_to = original;
   else delete next.in_reply_to;
   next.body = {
