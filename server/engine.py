@@ -65,7 +65,7 @@ def open_storage(url: str, *, migrate: bool, refresh_seconds: float) -> Storage:
     """Connect (lazily: nothing is opened until the first query) and, if `migrate`, bring the
     schema to the newest revision first, as dev mode does; production runs `draftlint db upgrade`.
     """
-    database = connect(url)
+    database = connect(url, bounded=True)
     if migrate:
         try:
             ensure_sqlite_folder(url)

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_FILE = "draftlint.sqlite3"
+# Bounds of every database call a request makes, well inside Outlook's send budget (3 s): a
+# database that accepts connections and never answers must not hold a worker (or a send).
+CONNECT_TIMEOUT_S = 2  # libpq's least
+STATEMENT_TIMEOUT_MS = 1500
+POOL_TIMEOUT_S = 2
 
 
 def resolve_url(configured: str | None, instance_path: str) -> str:
@@ -20,14 +25,25 @@ def resolve_url(configured: str | None, instance_path: str) -> str:
     )
 
 
-def connect(url: str, **engine_options) -> Engine:
+def connect(url: str, *, bounded: bool = False, **engine_options) -> Engine:
     """The engine for `url`: create it once per process and share it.
 
     SQLite gets foreign keys switched on (they are off by default) and a busy timeout, so
-    concurrent writers wait for each other instead of failing at once.
+    concurrent writers wait for each other instead of failing at once. `bounded` (the server's
+    engine) limits how long PostgreSQL may take to connect, to run a statement and to lend a
+    pooled connection; commands such as `db upgrade` run unbounded.
     """
+    connect_args = engine_options.setdefault("connect_args", {})
     if url.startswith("sqlite"):
-        engine_options.setdefault("connect_args", {}).setdefault("timeout", 15)
+        connect_args.setdefault("timeout", 15)
+    elif bounded and url.startswith("postgresql"):
+        connect_args.setdefault("connect_timeout", CONNECT_TIMEOUT_S)
+        # Added to the URL's own options (a search_path, say), which connect_args would replace.
+        given = make_url(url).query.get("options", "")
+        given = given if isinstance(given, str) else " ".join(given)
+        timeout = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
+        connect_args.setdefault("options", f"{given} {timeout}".strip())
+        engine_options.setdefault("pool_timeout", POOL_TIMEOUT_S)
     engine = create_engine(url, **engine_options)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_foreign_keys)

@@ -1,5 +1,7 @@
 """A publish reaches the lint path: the app lints under the caller's org's published policy."""
 
+import socket
+import threading
 import time
 
 from server import store
@@ -86,3 +88,31 @@ def test_without_a_migrated_database_linting_still_works_under_the_defaults(data
 
     assert report["policy"] == {"org": None, "version": None}
     assert report["findings"]
+
+
+def test_a_database_that_never_answers_costs_a_lint_seconds_not_a_worker(rules):
+    """A PostgreSQL port that accepts connections and never says a word: the server's engine
+    gives up within its connect timeout, and the lint answers under the defaults."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # accepted by the kernel, never read or answered
+    port = silent.getsockname()[1]
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": f"postgresql+psycopg://draftlint@127.0.0.1:{port}/draftlint",
+        "API_KEYS": {API_KEY: "x.example"},
+    }
+    client = create_app(config, registry=rules).test_client()
+    result = {}
+
+    def lint_once():
+        result["report"] = _lint(client, {"Authorization": f"Bearer {API_KEY}"})
+
+    worker = threading.Thread(target=lint_once, daemon=True)
+    try:
+        worker.start()
+        worker.join(timeout=20)  # unbounded, libpq would wait for the kernel's TCP timeout
+        assert not worker.is_alive(), "the lint waited on the silent database"
+        assert result["report"]["policy"] == {"org": None, "version": None}
+    finally:
+        silent.close()
