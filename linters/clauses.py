@@ -146,9 +146,6 @@ class Analysis:
     language: str
     complete: bool  # False when the text was longer than what is read: it then says something
 
-    def of(self, *roles: Role) -> tuple[Clause, ...]:
-        return tuple(c for c in self.clauses if c.role in roles)
-
     def only(self, role: Role, *also: Role) -> bool:
         """Every clause that does something does `role` (or one of `also`), and one does `role`."""
         doing = [c for c in self.clauses if c.role is not Role.NEUTRAL]
