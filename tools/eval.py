@@ -3,7 +3,11 @@
 Each corpus line names the rules that must fire (`expect`) and must not (`expect_not`); a rule is
 scored only on the lines that name it. Prints precision and recall per rule and set (and per
 language where a set says it), then the exact-match score of reply isolation on
-../shared/fixtures/reply-isolation/.
+../shared/fixtures/reply-isolation/ (or, without it, the same fixtures vendored in
+tests/vendor/reply-isolation/).
+
+Only this command reads ../shared/, and it does not need it: when the folder (or a part of it) is
+absent it says what it could not score and reports on our own sets.
 
 Every figure here is a development figure: ../shared/corpus/ and our own
 tests/linters/samples/independent-replies.jsonl are sets we measure on while building the rules,
@@ -22,6 +26,7 @@ from pathlib import Path
 
 from linters import lint
 
+from .isolation import DEFAULT_ROOT as VENDORED_FIXTURES
 from .isolation import score_fixtures
 
 DEFAULT_SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -118,7 +123,10 @@ def main(argv: list[str] | None = None) -> int:
     corpus = args.shared / "corpus"
     sets = [(p.stem, corpus_cases(p)) for p in sorted(corpus.glob("*.jsonl"))]
     if not sets:
-        print(f"no corpus at {corpus}: the shared sets stand beside the clone (--shared DIR)")
+        missing = corpus if args.shared.is_dir() else args.shared
+        print(f"not scored: the shared labelled corpus ({missing} does not exist or is empty).")
+        print("  It stands beside the clone as ../shared/, or give --shared DIR.")
+        print("  Scoring our own sets only.\n")
     sets.append(("own-replies-a", independent_cases(INDEPENDENT)))
     sets.append(("own-replies-b", independent_cases(HELD_OUT)))
     for name in ("c", "d"):  # C is two files: content-free, and vague/check-in
@@ -140,11 +148,14 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"    {miss}")
 
     fixtures_dir = args.shared / "fixtures" / "reply-isolation"
-    if not fixtures_dir.is_dir():
-        print(f"\nno reply-isolation fixtures at {fixtures_dir}")
-        return 0
+    if not (fixtures_dir / "cases.jsonl").is_file():
+        print(f"\nno reply-isolation fixtures at {fixtures_dir}: using the vendored copy")
+        fixtures_dir = VENDORED_FIXTURES
     fixtures = score_fixtures(fixtures_dir)
-    print(f"\nreply isolation: {fixtures['passed']}/{fixtures['total']} exact", end="")
+    print(
+        f"\nreply isolation ({fixtures_dir}): {fixtures['passed']}/{fixtures['total']} exact",
+        end="",
+    )
     print(f" ({100 * fixtures['passed'] / fixtures['total']:.1f} %)")
     for source, counts in fixtures["sources"].items():
         print(f"    {source:<28} {counts['passed']}/{counts['total']}")

@@ -1,4 +1,8 @@
-"""Score reply isolation against the public fixtures in `../shared/fixtures/reply-isolation/`.
+"""Score reply isolation against the public reply-isolation fixtures.
+
+The fixtures are vendored in `tests/vendor/reply-isolation/` (a copy of
+`../shared/fixtures/reply-isolation/`; the README.md beside them names their sources and licences),
+so this runs in any checkout; another folder of the same layout can be given instead.
 
 Each case names its source; sources disagree on signatures, so each is scored under its own
 documented policy: talon and quotequail keep signatures (compare everything that is not quote),
@@ -18,7 +22,7 @@ from pathlib import Path
 from linters.model import Body, BodyType
 from linters.text import Kind, Segmentation, segment
 
-DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "reply-isolation"
+DEFAULT_ROOT = Path(__file__).resolve().parents[1] / "tests" / "vendor" / "reply-isolation"
 # Sources whose expected text keeps the signature ("Sent from my iPhone", "-- " blocks).
 KEEPS_SIGNATURE = frozenset({"talon", "quotequail"})
 
@@ -78,7 +82,11 @@ def score_fixtures(root: Path = DEFAULT_ROOT) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    result = score_fixtures(Path(args[0]) if args else DEFAULT_ROOT)
+    root = Path(args[0]) if args else DEFAULT_ROOT
+    if not (root / "cases.jsonl").is_file():
+        print(f"no reply-isolation fixtures at {root} (expected {root / 'cases.jsonl'})")
+        return 2
+    result = score_fixtures(root)
     for case in result["cases"]:
         if not case["passed"]:
             print(

@@ -11,9 +11,16 @@ _spec = importlib.util.spec_from_file_location("isolation_scorer", _SCORER)
 isolation = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(isolation)
 
+# Vendored with their licences (see its README.md): every checkout has them.
+FIXTURES = Path(__file__).resolve().parents[1] / "vendor" / "reply-isolation"
+
 
 def test_fixture_score() -> None:
-    # ../shared/ stands beside every checkout, CI's included: a missing folder is a failure.
-    result = isolation.score_fixtures(isolation.DEFAULT_ROOT)
+    result = isolation.score_fixtures(FIXTURES)
     failed = [case["id"] for case in result["cases"] if not case["passed"]]
+    assert result["total"] >= 40, "a fixture case went missing from cases.jsonl"
     assert result["accuracy"] >= 0.9, failed
+
+
+def test_the_scorer_defaults_to_the_vendored_fixtures() -> None:
+    assert isolation.DEFAULT_ROOT.resolve() == FIXTURES
