@@ -3,12 +3,18 @@
 This is the seam where authentication lives. It knows three kinds of caller on the JSON API:
 anyone, in dev mode (organisation `local`); scripts holding an API key (`Authorization: Bearer
 <key>`, keys configured in `API_KEYS` as key -> organisation); and people composing in Outlook,
-whose bearer token is an Entra ID access token for our API (verified by server/entra.py; its
-tenant id names the organisation through the store's `entra-tenant` alias). A bearer credential
+whose bearer token is an Entra ID access token for our API (verified by server/outlook/verify.py;
+its tenant id names the organisation through the store's `entra-tenant` alias). A bearer credential
 that matches no API key and has the shape of a JWT is taken for an Entra token. (The Gmail add-on
 verifies Google's ID tokens itself, server/gmail/verify.py.) When Entra's signing keys cannot be
 fetched, no token can be checked: that is our outage, answered 503 (with `Retry-After`), never a
 401 that would send the person through signing in again.
+
+When the database is down the lint still answers (DESIGN.md, fail open): a tenant or domain maps
+to the organisation this process last saw for it, and one it never saw gets a stand-in
+organisation (`Identity.org_known` false) linted under the defaults. `resolve_policy` says, in
+`Resolved.fallback`, when the policy is not the organisation's current one, and `with_fallback`
+puts that into the report (`policy.fallback`, `policy.reason`).
 """
 
 from __future__ import annotations
@@ -16,17 +22,29 @@ from __future__ import annotations
 import hmac
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flask import Request, current_app, request
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import ServiceUnavailable, Unauthorized
 
-from linters import Policy
+from linters import Policy, Report
 
 from .engine import current_storage
-from .entra import RETRY_AFTER_FAILURE, EntraVerifier, KeysUnavailable, Rejected, looks_like_jwt
-from .store import AliasKind, org_for_alias
+from .outlook.verify import (
+    RETRY_AFTER_FAILURE,
+    EntraVerifier,
+    KeysUnavailable,
+    Rejected,
+    looks_like_jwt,
+)
+from .store import AliasKind
+from .store.cache import DATABASE_UNAVAILABLE, DEFAULTS, Resolved
+
+# Starts the stand-in organisation of a tenant or domain whose organisation could not be looked
+# up: never a slug (server/store/orgs.py's SLUG has no "?" nor ":"), so nothing keyed by
+# organisation (caches, counters) mixes it with a real one, or one tenant's with another's.
+UNRESOLVED = "?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +56,12 @@ class Identity:
     # Entra: the verified access token, the user assertion of the on-behalf-of flow to Graph.
     # Kept out of repr (and so out of logs and error reports) and out of comparisons.
     assertion: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def org_known(self) -> bool:
+        """False when the database could not say which organisation the caller's tenant (or
+        domain) belongs to and this process never knew: `org` is a stand-in, not a slug."""
+        return not self.org.startswith(UNRESOLVED)
 
 
 DEV_ORG = "local"
@@ -90,9 +114,7 @@ def _entra_identity(token: str, entra: EntraVerifier | None) -> Identity:
         raise _unauthorized(str(rejected)) from None
     except KeysUnavailable as unavailable:
         raise ServiceUnavailable(str(unavailable), retry_after=int(RETRY_AFTER_FAILURE)) from None
-    with current_storage().sessions() as db:
-        org = org_for_alias(db, AliasKind.ENTRA_TENANT, verified.tenant)
-        slug = org.slug if org is not None else None
+    slug = organisation_for(AliasKind.ENTRA_TENANT, verified.tenant)
     if slug is None:
         raise _unauthorized("Your Microsoft 365 tenant is not set up on this draftlint server.")
     return Identity(
@@ -119,7 +141,28 @@ def _unauthorized(detail: str) -> Unauthorized:
     return Unauthorized(detail, www_authenticate=WWWAuthenticate("bearer", {"realm": "draftlint"}))
 
 
-def resolve_policy(identity: Identity, default: Policy) -> Policy:
+def organisation_for(kind: AliasKind, value: str) -> str | None:
+    """The slug of the organisation an Entra tenant id or a Google Workspace domain belongs to;
+    None when none does. While the database is down: the one this process last saw, else a
+    stand-in (see `Identity.org_known`)."""
+    match = current_storage().aliases.org_for(kind, value)
+    if match.source == "unknown":
+        return f"{UNRESOLVED}{AliasKind(kind).value}:{value.strip().lower()}"
+    return match.slug
+
+
+def resolve_policy(identity: Identity, default: Policy) -> Resolved:
     """The policy to lint under for this caller: their organisation's published version, or
-    `default` while it has none. Cached per process and rechecked every few seconds."""
-    return current_storage().policies.policy_for(identity.org, default)
+    `default` while it has none. Cached per process and rechecked every few seconds. While the
+    database is down: the last version this process saw, else `default`, saying so."""
+    if not identity.org_known:
+        return Resolved(default, DEFAULTS, DATABASE_UNAVAILABLE)
+    return current_storage().policies.resolve(identity.org, default)
+
+
+def with_fallback(report: Report, resolved: Resolved) -> Report:
+    """`report`, its `policy` saying when (and why) it is not the organisation's current one."""
+    if resolved.fallback is None:
+        return report
+    policy = replace(report.policy, fallback=resolved.fallback, reason=resolved.reason)
+    return replace(report, policy=policy)

@@ -6,11 +6,9 @@ own URL may say http, or an internal host. The request's root URL otherwise.
 
 from __future__ import annotations
 
-import os
-
 from flask import current_app, request
 
 
 def public_base_url() -> str:
-    base = current_app.config.get("PUBLIC_BASE_URL") or os.environ.get("DRAFTLINT_PUBLIC_BASE_URL")
+    base = current_app.config.get("PUBLIC_BASE_URL")
     return (base or request.url_root).rstrip("/")

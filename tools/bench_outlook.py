@@ -34,7 +34,7 @@ from pathlib import Path
 from werkzeug.serving import make_server
 
 from server.app import create_app
-from server.manifests import COMMANDS_PATH, SEND_HANDLER, TASKPANE_PATH
+from server.outlook.manifest import COMMANDS_PATH, SEND_HANDLER, TASKPANE_PATH
 
 from .standins import SUPPORT, load
 

@@ -7,9 +7,9 @@ Each key is read from the app's config, else from `$DRAFTLINT_<KEY>`, else the d
   (`service-<project number>@gcp-sa-gsuiteaddons.iam.gserviceaccount.com`, shown by
   `gcloud workspace-add-ons get-authorization`); Google signs every request's ID token as it.
 - `GMAIL_OAUTH_CLIENT_ID`: the deployment's OAuth client id, the audience of the user's ID token.
-- `GMAIL_CERTS_URL`, `GMAIL_ISSUERS`: Google's ID-token certificates and issuers (Google's by
-  default; tests point them at a stand-in). `OIDC_CA_BUNDLE` is trusted for the certificates, as
-  for admin sign-in.
+- `GMAIL_CERTS_URL`, `GMAIL_ISSUERS`: Google's ID-token certificates (x509 JSON, or a JWK set;
+  https only, server/keys.py) and issuers (Google's by default; tests point them at a stand-in).
+  `OIDC_CA_BUNDLE` is trusted for the certificates, as for admin sign-in.
 - `GMAIL_API_ROOT`, `GMAIL_DIRECTORY_API_ROOT`: where the Gmail and Admin SDK APIs are reached
   (Google's by default; tests and the benchmark use a local stand-in).
 - `GMAIL_DIRECTORY_CREDENTIALS`: a service-account key file (JSON) with domain-wide delegation
@@ -23,10 +23,10 @@ Each key is read from the app's config, else from `$DRAFTLINT_<KEY>`, else the d
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..keys import https_url
 from .descriptor import MODES
 
 GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
@@ -52,12 +52,10 @@ class GmailSettings:
 
     @classmethod
     def from_config(cls, config: Mapping) -> GmailSettings:
-        """Settings from a Flask config (then the environment); ValueError naming a bad key."""
+        """Settings from a Flask config (server/config.py); ValueError naming a bad key."""
 
         def get(key: str, default=None):
             value = config.get(key)
-            if value is None:
-                value = os.environ.get(f"DRAFTLINT_{key}")
             return default if value is None or value == "" else value
 
         mode = get("GMAIL_MODE", "metadata")
@@ -77,7 +75,7 @@ class GmailSettings:
             mode=mode,
             service_account=_lower(get("GMAIL_ADDON_SERVICE_ACCOUNT")),
             oauth_client_id=get("GMAIL_OAUTH_CLIENT_ID"),
-            certs_url=get("GMAIL_CERTS_URL", GOOGLE_CERTS_URL),
+            certs_url=https_url(get("GMAIL_CERTS_URL", GOOGLE_CERTS_URL), "GMAIL_CERTS_URL"),
             issuers=tuple(issuers),
             ca_bundle=get("OIDC_CA_BUNDLE", True),
             gmail_api_root=get("GMAIL_API_ROOT"),

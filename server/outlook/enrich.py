@@ -1,16 +1,18 @@
 """Facts from Microsoft Graph put into an Outlook draft before the core lints it.
 
 The core only knows what the draft says (linters/ does no I/O). For a caller who signed in with
-an Entra access token (server/entra.py), two facts the add-in cannot supply are looked up through
-Graph on the person's behalf (server/graph.py):
+an Entra access token (verify.py), two facts the add-in cannot supply are looked up through
+Graph on the person's behalf (graph.py):
 - the size of each distribution list or Microsoft 365 group among the recipients that came without
   a `member_count` (the directory's count; Exchange's MailTips when that fails), kept per
   organisation for `OUTLOOK_GROUP_CACHE_SECONDS` (an hour), so a task pane re-linting every few
   seconds asks once. A list neither can size stays unknown (the policy's `unknown_group_size`)
   and is not asked about again for five minutes;
 - the message replied to, found by its Internet message id when the draft names it without its
-  sender and recipients: who was on it decides reply versus reply-all and whether the author was
-  only Bcc'd. Kept five minutes per user, in this process's memory only.
+  sender and recipients (`item.inReplyTo`, Mailbox 1.14), else, for a reply, as the newest
+  received message of its conversation (`item.conversationId`, in every version): who was on it
+  decides reply versus reply-all, who the sender is and whether the author was only Bcc'd. Kept
+  five minutes per user, in this process's memory only.
 
 All look-ups of one lint share a budget (`OUTLOOK_GRAPH_BUDGET`, 1.5 s) and each call its own
 timeout; after the token exchange, the lists' directory counts and the message run side by side
@@ -40,9 +42,9 @@ from dataclasses import dataclass, replace
 
 from flask import Flask, current_app
 
-from linters.model import Draft, Original, Recipient, RecipientType
+from linters.model import ComposeType, Draft, Original, Recipient, RecipientType
 
-from .entra import EntraSettings, EntraVerifier
+from ..identity import Identity
 from .graph import (
     BudgetSession,
     GraphClient,
@@ -52,12 +54,14 @@ from .graph import (
     redact_logged_queries,
     remaining,
 )
-from .identity import Identity
+from .settings import OutlookSettings
+from .verify import EntraVerifier
 
 log = logging.getLogger(__name__)
 
 EXTENSION = "draftlint.outlook"
 UNKNOWN_TTL = 300.0  # seconds a list Graph could not size stays unknown without asking again
+REPLIES = frozenset({ComposeType.REPLY, ComposeType.REPLY_ALL})
 ORIGINAL_TTL = 300.0  # seconds a replied-to message is kept for its user
 PAUSE_AFTER_OUTAGE = 30.0  # seconds without look-ups for a tenant whose Graph did not answer
 MAX_GROUPS = 20  # groups looked up per draft; the rest count as unknown
@@ -104,7 +108,7 @@ class TTLCache:
 class Enricher:
     """Adds group sizes and the replied-to message to drafts of Entra-authenticated callers."""
 
-    def __init__(self, settings: EntraSettings, *, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, settings: OutlookSettings, *, clock: Callable[[], float] = time.monotonic):
         self._settings = settings
         self._clock = clock
         http = BudgetSession(settings.graph_timeout, settings.ca_bundle)
@@ -128,9 +132,10 @@ class Enricher:
                 sizes[key] = size
         original = None
         original_key = None
-        if _needs_original(draft) and identity.user:
+        wanted = _original_wanted(draft)
+        if wanted is not None and identity.user:
             # Per user: the message is looked up in this person's mailbox.
-            original_key = (identity.tenant, identity.user, draft.in_reply_to.message_id)
+            original_key = (identity.tenant, identity.user, *wanted)
             hit, original = self._originals.get(original_key)
             if hit:
                 original_key = None
@@ -183,7 +188,11 @@ class Enricher:
         org, tenant = identity.org, identity.tenant
         calls: list[Callable[[], object]] = []
         if original_key:
-            calls.append(lambda: self._graph.replied_to(token, original_key[2]))
+            kind, value = original_key[2:]
+            find = (
+                self._graph.replied_to if kind == "message" else self._graph.latest_in_conversation
+            )
+            calls.append(lambda: find(token, value))
         calls += [lambda key=key: self._directory_size(token, key) for key in unsized]
         jobs = self._run(calls)
         reading = jobs[0] if original_key else None
@@ -290,14 +299,19 @@ def _unsized_groups(draft: Draft) -> list[str]:
     return list(seen)
 
 
-def _needs_original(draft: Draft) -> bool:
+def _original_wanted(draft: Draft) -> tuple[str, str] | None:
+    """How to find the message a reply answers, when the draft does not say who was on it:
+    ("message", its Internet message id) or, without one, ("conversation", the conversation id);
+    None when nothing is to be looked up."""
     original = draft.in_reply_to
-    return (
-        original is not None
-        and bool(original.message_id)
-        and original.sender is None
-        and not (original.to or original.cc or original.bcc)
-    )
+    if original is not None:
+        if original.sender is not None or original.to or original.cc or original.bcc:
+            return None
+        if original.message_id:
+            return ("message", original.message_id)
+    if draft.compose_type in REPLIES and draft.thread_id:
+        return ("conversation", draft.thread_id)
+    return None
 
 
 def _with_facts(draft: Draft, sizes: dict[str, int], original: Original | None) -> Draft:
@@ -313,9 +327,8 @@ def _with_facts(draft: Draft, sizes: dict[str, int], original: Original | None) 
     if sizes:
         changes.update(to=sized(draft.to), cc=sized(draft.cc), bcc=sized(draft.bcc))
     if original is not None:
-        changes["in_reply_to"] = replace(
-            original, subject=draft.in_reply_to.subject or original.subject
-        )
+        subject = draft.in_reply_to.subject if draft.in_reply_to is not None else ""
+        changes["in_reply_to"] = replace(original, subject=subject or original.subject)
     return replace(draft, **changes) if changes else draft
 
 
@@ -327,14 +340,14 @@ class OutlookServices:
     """What the API shares across requests: the settings, the token verifier with its cached
     signing keys, and the enricher with its caches."""
 
-    settings: EntraSettings
+    settings: OutlookSettings
     verifier: EntraVerifier
     enricher: Enricher
 
 
 def init_app(app: Flask) -> None:
     redact_logged_queries()
-    settings = EntraSettings.from_config(app.config)
+    settings = OutlookSettings.from_config(app.config)
     app.extensions[EXTENSION] = OutlookServices(
         settings=settings, verifier=EntraVerifier(settings), enricher=Enricher(settings)
     )

@@ -1,7 +1,7 @@
 """Microsoft Graph on behalf of the person composing: group sizes and the message replied to.
 
 A token for Graph comes from MSAL's `ConfidentialClientApplication.acquire_token_on_behalf_of`,
-with the person's verified access token for our API as the user assertion (server/entra.py), so
+with the person's verified access token for our API as the user assertion (verify.py), so
 Graph answers with exactly what that person may see. One MSAL client per tenant (its authority is
 the tenant's); MSAL keeps no tokens of its own here (it would keep every assertion's tokens for
 ever), and `OnBehalfOf` keeps each assertion's Graph token until shortly before it expires, a
@@ -23,7 +23,11 @@ The calls (permissions per Microsoft's docs, all delegated):
 - `POST /me/getMailTips` with `MailTipsOptions: totalMemberCount` (Mail.Read): Exchange's own
   count, the fallback for lists the directory query cannot size;
 - `GET /me/messages?$filter=internetMessageId eq '...'&$select=from,toRecipients,ccRecipients,
-  bccRecipients,subject` (Mail.ReadBasic or Mail.Read): the message being answered.
+  bccRecipients,subject` (Mail.ReadBasic or Mail.Read): the message being answered, named by
+  `item.inReplyTo` (Mailbox 1.14);
+- `GET /me/messages?$filter=conversationId eq '...'` (same permissions): when Outlook names no
+  message (an older Outlook, or `inReplyTo` empty) but the reply has a conversation id, the
+  newest received message of the conversation stands for the one being answered.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ import requests
 
 from linters.model import Address, Original, Recipient
 
-from .entra import EntraSettings
+from .settings import OutlookSettings
 
 MAX_TENANTS = 256  # MSAL clients kept, one per tenant
 MAX_TOKENS = 4096  # Graph tokens kept, one per user assertion
@@ -50,6 +54,8 @@ TOKEN_EARLY_EXPIRY = 120.0  # seconds: a token this close to expiry is not reuse
 MAX_RESPONSE_BYTES = 2_000_000
 MAX_ORIGINAL_RECIPIENTS = 1000  # per list, of the message replied to
 MAX_MAILTIPS = 20  # addresses per getMailTips call
+CONVERSATION_PAGE = 50  # messages of a conversation read to find its newest
+MESSAGE_FIELDS = "from,toRecipients,ccRecipients,bccRecipients,subject"
 
 _deadline: ContextVar[float | None] = ContextVar("graph_deadline", default=None)
 
@@ -126,7 +132,7 @@ class OnBehalfOf:
     """Graph access tokens for a user, exchanged for their access token to our API."""
 
     def __init__(
-        self, settings: EntraSettings, http: requests.Session, *, clock=time.monotonic
+        self, settings: OutlookSettings, http: requests.Session, *, clock=time.monotonic
     ) -> None:
         self._settings = settings
         self._http = http
@@ -264,24 +270,45 @@ class GraphClient:
             token,
             params={
                 "$filter": f"internetMessageId eq {_literal(message_id)}",
-                "$select": "from,toRecipients,ccRecipients,bccRecipients,subject",
+                "$select": MESSAGE_FIELDS,
                 "$top": "1",
             },
         )
         messages = page.get("value")
         if not (isinstance(messages, list) and messages and isinstance(messages[0], dict)):
             return None
-        message = messages[0]
-        sender = _address(message.get("from"))
-        subject = message.get("subject")
-        return Original(
-            sender=Address(sender[0], sender[1]) if sender else None,
-            to=_recipients(message.get("toRecipients")),
-            cc=_recipients(message.get("ccRecipients")),
-            bcc=_recipients(message.get("bccRecipients")),
-            subject=subject if isinstance(subject, str) else "",
-            message_id=message_id,
+        return _original(messages[0], message_id)
+
+    def latest_in_conversation(self, token: str, conversation_id: str) -> Original | None:
+        """The newest received message of this conversation in the user's mailbox: what a reply
+        answers when Outlook does not say which message (`item.inReplyTo` needs Mailbox 1.14).
+        Graph refuses `$orderby` on a property the filter does not name first, so a page of the
+        conversation is read and the newest non-draft picked here."""
+        page = self._json(
+            "conversation look-up",
+            "GET",
+            "me/messages",
+            token,
+            params={
+                "$filter": f"conversationId eq {_literal(conversation_id)}",
+                "$select": f"{MESSAGE_FIELDS},internetMessageId,receivedDateTime,isDraft",
+                "$top": str(CONVERSATION_PAGE),
+            },
         )
+        messages = page.get("value")
+        received = [
+            m
+            for m in (messages if isinstance(messages, list) else ())
+            if isinstance(m, dict)
+            and m.get("isDraft") is not True
+            and isinstance(m.get("receivedDateTime"), str)
+        ]
+        if not received:
+            return None
+        # ISO 8601 in UTC ("2025-03-03T10:00:00Z") sorts as text.
+        newest = max(received, key=lambda m: m["receivedDateTime"])
+        message_id = newest.get("internetMessageId")
+        return _original(newest, message_id if isinstance(message_id, str) else None)
 
     def _json(self, what: str, method: str, path: str, token: str, **kwargs) -> dict:
         response = self._call(what, method, path, token, **kwargs)
@@ -307,6 +334,19 @@ class GraphClient:
         if len(response.content) > MAX_RESPONSE_BYTES:
             raise GraphUnavailable(f"{what}: answer too large")
         return response
+
+
+def _original(message: dict, message_id: str | None) -> Original:
+    sender = _address(message.get("from"))
+    subject = message.get("subject")
+    return Original(
+        sender=Address(sender[0], sender[1]) if sender else None,
+        to=_recipients(message.get("toRecipients")),
+        cc=_recipients(message.get("ccRecipients")),
+        bcc=_recipients(message.get("bccRecipients")),
+        subject=subject if isinstance(subject, str) else "",
+        message_id=message_id,
+    )
 
 
 def _literal(value: str) -> str:

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 
-MANIFEST_DIR = Path(__file__).resolve().parent.parent / "manifest"
+MANIFEST_DIR = Path(__file__).resolve().parents[2] / "manifest"
 
 # The pages and scripts the manifests point Outlook at, under the base URL. The task pane, the
 # event runtime's page and its classic-Windows script are issue 5's front end (served by Flask).

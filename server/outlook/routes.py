@@ -34,8 +34,9 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
-from .entra import EntraSettings
-from .manifests import (
+from ..public_url import public_base_url
+from .enrich import init_app as init_enrichment
+from .manifest import (
     COMMANDS_PATH,
     LAUNCHEVENT_PATH,
     RECIPIENTS_HANDLER,
@@ -44,7 +45,7 @@ from .manifests import (
     TASKPANE_PATH,
     allowed_add_in_scripts,
 )
-from .public_url import public_base_url
+from .settings import OutlookSettings
 
 outlook = Blueprint("outlook", __name__)
 
@@ -76,8 +77,8 @@ def front_end_config() -> dict:
     (`OUTLOOK_APP_ID_URI`, default `api://<host>/<client id>` as the manifests' resource);
     without it, it asks Office for a token (`Office.auth.getAccessToken`), which needs neither."""
     base = public_base_url()
-    # Read as server/entra.py reads them to verify the tokens (the app config, else $DRAFTLINT_*).
-    settings = EntraSettings.from_config(current_app.config)
+    # The settings the server verifies tokens with.
+    settings = OutlookSettings.from_config(current_app.config)
     client_id = settings.client_id
     scope = None
     if client_id:
@@ -144,7 +145,14 @@ def _add_in_origin() -> str | None:
     return origin if origin == f"{base.scheme}://{base.netloc}" else None
 
 
-def init_cors(app) -> None:
+def init_app(app) -> None:
+    """Build the shared clients (token verifier, Graph look-ups); register the pages and CORS."""
+    init_enrichment(app)
+    app.register_blueprint(outlook)
+    _init_cors(app)
+
+
+def _init_cors(app) -> None:
     """Answer the add-in origin's preflights before authentication (they carry no token) and
     mark its API answers readable by it; any other origin gets no CORS headers at all."""
 
@@ -163,5 +171,7 @@ def init_cors(app) -> None:
         origin = _add_in_origin()
         if origin is not None:
             response.headers["Access-Control-Allow-Origin"] = origin
+            # A 429 or 503 says when to come back; the add-in's script may read it.
+            response.headers["Access-Control-Expose-Headers"] = "Retry-After"
             response.vary.add("Origin")
         return response

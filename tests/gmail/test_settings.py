@@ -1,13 +1,13 @@
-"""The Gmail add-on's settings: defaults, the environment, and clear errors for bad values."""
+"""The Gmail add-on's settings: defaults, the environment (through server/config.py), and clear
+errors for bad values."""
 
 import pytest
 
+from server.config import from_environment
 from server.gmail.settings import GOOGLE_CERTS_URL, GOOGLE_ISSUERS, GmailSettings
 
 
-def test_defaults(monkeypatch):
-    for key in ("GMAIL_MODE", "GMAIL_ADDON_SERVICE_ACCOUNT", "GMAIL_DIRECTORY_ADMINS"):
-        monkeypatch.delenv(f"DRAFTLINT_{key}", raising=False)
+def test_defaults():
     settings = GmailSettings.from_config({})
     assert settings.mode == "metadata"
     assert settings.certs_url == GOOGLE_CERTS_URL and settings.issuers == GOOGLE_ISSUERS
@@ -23,7 +23,7 @@ def test_environment(monkeypatch):
         "DRAFTLINT_GMAIL_ISSUERS", "https://accounts.google.com, accounts.google.com"
     )
     monkeypatch.setenv("DRAFTLINT_GMAIL_TIMEOUT", "0.5")
-    settings = GmailSettings.from_config({})
+    settings = GmailSettings.from_config(from_environment())
     assert settings.mode == "full"
     assert settings.service_account == "service-1@gcp.example"
     assert settings.directory_admins == {"corp.example": "admin@corp.example"}

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import uuid
 
-from server import manifests
+from server.outlook import manifest
 
 CLIENT_ID = "7f6b1c2a-0000-4000-8000-00000000c0de"
 OTHER_CLIENT_ID = "0b5e7a11-1111-4111-8111-111111111111"
 
 
 def _id(base_url: str, client_id: str = CLIENT_ID) -> str:
-    return manifests.deployment(base_url, client_id).add_in_id
+    return manifest.deployment(base_url, client_id).add_in_id
 
 
 def test_rendering_twice_gives_the_same_id_and_the_same_bytes():
-    first = manifests.deployment("https://lint.corp.example", CLIENT_ID)
-    again = manifests.deployment("https://lint.corp.example", CLIENT_ID)
+    first = manifest.deployment("https://lint.corp.example", CLIENT_ID)
+    again = manifest.deployment("https://lint.corp.example", CLIENT_ID)
 
-    assert manifests.render_outlook_xml(first) == manifests.render_outlook_xml(again)
-    assert manifests.render_outlook_json(first) == manifests.render_outlook_json(again)
+    assert manifest.render_outlook_xml(first) == manifest.render_outlook_xml(again)
+    assert manifest.render_outlook_json(first) == manifest.render_outlook_json(again)
     assert uuid.UUID(first.add_in_id).version == 5
 
 
@@ -33,8 +33,8 @@ def test_the_same_deployment_written_differently_gives_the_same_id():
 
 
 def test_loopback_hosts_for_development():
-    assert manifests.parse_base_url("http://[::1]:8000/") == "http://[::1]:8000"
-    assert manifests.parse_base_url("http://LOCALHOST:80") == "http://localhost"
+    assert manifest.parse_base_url("http://[::1]:8000/") == "http://[::1]:8000"
+    assert manifest.parse_base_url("http://LOCALHOST:80") == "http://localhost"
 
 
 def test_other_deployments_get_other_ids():
@@ -51,8 +51,8 @@ def test_other_deployments_get_other_ids():
 def test_the_send_mode_does_not_change_the_id():
     # Changing the send mode updates the deployed add-in rather than adding a second one.
     ids = {
-        manifests.deployment("https://lint.corp.example", CLIENT_ID, mode).add_in_id
-        for mode in manifests.SEND_MODES
+        manifest.deployment("https://lint.corp.example", CLIENT_ID, mode).add_in_id
+        for mode in manifest.SEND_MODES
     }
 
     assert len(ids) == 1

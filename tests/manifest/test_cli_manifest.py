@@ -9,8 +9,8 @@ import zipfile
 import pytest
 from lxml import etree
 
-from server import manifests
 from server.cli import main
+from server.outlook import manifest
 
 CLIENT_ID = "7f6b1c2a-0000-4000-8000-00000000c0de"
 BASE = ["manifest", "outlook", "--base-url", "https://lint.corp.example", "--client-id", CLIENT_ID]
@@ -45,8 +45,8 @@ def test_writes_to_a_file(tmp_path, capsys):
 
     assert main([*BASE, "-o", str(out)]) == 0
 
-    target = manifests.deployment("https://lint.corp.example", CLIENT_ID)
-    assert out.read_text(encoding="utf-8") == manifests.render_outlook_xml(target)
+    target = manifest.deployment("https://lint.corp.example", CLIENT_ID)
+    assert out.read_text(encoding="utf-8") == manifest.render_outlook_xml(target)
     assert target.add_in_id in capsys.readouterr().err
 
 

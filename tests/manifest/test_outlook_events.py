@@ -74,11 +74,11 @@ def test_the_json_manifest_names_the_same_events_by_their_unified_names(
 
 def test_the_list_is_the_one_the_renderer_maps_from():
     # The renderer's own event and send-mode names agree with the documented tables.
-    from server import manifests
+    from server.outlook import manifest
 
-    target = manifests.deployment(
+    target = manifest.deployment(
         "https://lint.corp.example", "7f6b1c2a-0000-4000-8000-00000000c0de"
     )
     for event in target.launch_events:
         assert OUTLOOK_LAUNCH_EVENTS[event.type] == event.unified_type
-    assert manifests.SEND_MODES == SEND_MODES
+    assert manifest.SEND_MODES == SEND_MODES

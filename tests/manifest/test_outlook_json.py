@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 
-from server import manifests
+from server.outlook import manifest
 
 CLIENT_ID = "7f6b1c2a-0000-4000-8000-00000000c0de"
 
@@ -19,11 +19,11 @@ def _errors(validator, document) -> list[str]:
     return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(document)]
 
 
-@pytest.mark.parametrize("send_mode", sorted(manifests.SEND_MODES))
+@pytest.mark.parametrize("send_mode", sorted(manifest.SEND_MODES))
 @pytest.mark.parametrize("base_url", ["https://lint.corp.example", "https://localhost:8443"])
 def test_validates_against_the_official_json_schema(json_validator, base_url, send_mode):
-    target = manifests.deployment(base_url, CLIENT_ID, send_mode)
-    document = json.loads(manifests.render_outlook_json(target))
+    target = manifest.deployment(base_url, CLIENT_ID, send_mode)
+    document = json.loads(manifest.render_outlook_json(target))
 
     assert _errors(json_validator, document) == []
 
@@ -59,7 +59,7 @@ def test_the_button_opens_the_task_pane_in_compose(json_manifest, target):
     assert ribbon["contexts"] == ["mailCompose"]
     assert tab["builtInTabId"] == "TabDefault"
     # The Smart Alerts handler's commandId names this control in either manifest.
-    assert control["id"] == manifests.TASKPANE_COMMAND_ID
+    assert control["id"] == manifest.TASKPANE_COMMAND_ID
     assert action["type"] == "openPage"
     assert runtime["code"] == {"page": f"{target.base_url}/outlook/taskpane.html"}
     assert {icon["size"] for icon in control["icons"]} == {16, 32, 80}
@@ -90,10 +90,10 @@ def test_sso_and_identity_match_the_xml_manifest(json_manifest, xml_manifest, ta
 
 
 def test_http_bases_are_refused_because_the_schema_needs_https():
-    target = manifests.deployment("http://127.0.0.1:8000", CLIENT_ID)
+    target = manifest.deployment("http://127.0.0.1:8000", CLIENT_ID)
 
-    with pytest.raises(manifests.ManifestError, match="https"):
-        manifests.render_outlook_json(target)
+    with pytest.raises(manifest.ManifestError, match="https"):
+        manifest.render_outlook_json(target)
 
 
 def _png_size(data: bytes) -> tuple[int, int]:
@@ -102,18 +102,18 @@ def _png_size(data: bytes) -> tuple[int, int]:
 
 
 def test_the_app_package_holds_the_manifest_and_the_icons_it_names(target, json_validator):
-    package = zipfile.ZipFile(io.BytesIO(manifests.write_app_package(target)))
-    manifest = json.loads(package.read("manifest.json"))
+    package = zipfile.ZipFile(io.BytesIO(manifest.write_app_package(target)))
+    document = json.loads(package.read("manifest.json"))
 
-    assert manifest == json.loads(manifests.render_outlook_json(target))
-    assert _errors(json_validator, manifest) == []
+    assert document == json.loads(manifest.render_outlook_json(target))
+    assert _errors(json_validator, document) == []
     assert sorted(package.namelist()) == sorted(
-        ["manifest.json", manifest["icons"]["color"], manifest["icons"]["outline"]]
+        ["manifest.json", document["icons"]["color"], document["icons"]["outline"]]
     )
     # Sizes the schema's descriptions ask for: color 192x192, outline 32x32.
-    assert _png_size(package.read(manifest["icons"]["color"])) == (192, 192)
-    assert _png_size(package.read(manifest["icons"]["outline"])) == (32, 32)
+    assert _png_size(package.read(document["icons"]["color"])) == (192, 192)
+    assert _png_size(package.read(document["icons"]["outline"])) == (32, 32)
 
 
 def test_the_app_package_is_reproducible(target):
-    assert manifests.write_app_package(target) == manifests.write_app_package(target)
+    assert manifest.write_app_package(target) == manifest.write_app_package(target)

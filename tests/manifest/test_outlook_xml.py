@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from server import manifests
+from server.outlook import manifest
 
 BT = "{http://schemas.microsoft.com/office/officeappbasictypes/1.0}"
 V1_0 = "{http://schemas.microsoft.com/office/mailappversionoverrides}"
@@ -15,16 +15,16 @@ CLIENT_ID = "7f6b1c2a-0000-4000-8000-00000000c0de"
 
 
 def _parse(target) -> etree._Element:
-    return etree.fromstring(manifests.render_outlook_xml(target).encode("utf-8"))
+    return etree.fromstring(manifest.render_outlook_xml(target).encode("utf-8"))
 
 
-@pytest.mark.parametrize("send_mode", sorted(manifests.SEND_MODES))
+@pytest.mark.parametrize("send_mode", sorted(manifest.SEND_MODES))
 @pytest.mark.parametrize(
     "base_url",
     ["https://lint.corp.example", "https://lint.corp.example:8443", "http://127.0.0.1:8000"],
 )
 def test_validates_against_the_official_xsds(xml_schema, base_url, send_mode):
-    document = _parse(manifests.deployment(base_url, CLIENT_ID, send_mode))
+    document = _parse(manifest.deployment(base_url, CLIENT_ID, send_mode))
 
     assert xml_schema.validate(document), xml_schema.error_log
 
@@ -76,7 +76,7 @@ def test_the_compose_button_opens_the_task_pane(xml_manifest, target, which):
     (control,) = surface.iter("{*}Control")
     action = control.find("{*}Action")
 
-    assert control.get("id") == manifests.TASKPANE_COMMAND_ID
+    assert control.get("id") == manifest.TASKPANE_COMMAND_ID
     assert action.get(XSI_TYPE) == "ShowTaskpane"
     resid = action.find("{*}SourceLocation").get("resid")
     assert _resources(overrides)[resid] == f"{target.base_url}/outlook/taskpane.html"
@@ -106,9 +106,9 @@ def test_launch_events_only_in_1_1(xml_manifest):
     assert "LaunchEvent" not in outer_points
 
 
-@pytest.mark.parametrize("send_mode", sorted(manifests.SEND_MODES))
+@pytest.mark.parametrize("send_mode", sorted(manifest.SEND_MODES))
 def test_send_mode_comes_from_the_option(send_mode):
-    document = _parse(manifests.deployment("https://lint.corp.example", CLIENT_ID, send_mode))
+    document = _parse(manifest.deployment("https://lint.corp.example", CLIENT_ID, send_mode))
 
     (event,) = document.findall(".//{*}LaunchEvent[@Type='OnMessageSend']")
     assert event.get("SendMode") == send_mode
@@ -141,11 +141,11 @@ def test_web_application_info_for_single_sign_on(xml_manifest, target):
 
     assert info.findtext(f"{V1_1}Id") == CLIENT_ID
     assert info.findtext(f"{V1_1}Resource") == f"api://lint.corp.example/{CLIENT_ID}"
-    assert [s.text for s in info.iter(f"{V1_1}Scope")] == list(manifests.SSO_SCOPES)
+    assert [s.text for s in info.iter(f"{V1_1}Scope")] == list(manifest.SSO_SCOPES)
 
 
 def test_the_sso_resource_keeps_the_port():
-    target = manifests.deployment("https://lint.corp.example:8443", CLIENT_ID)
+    target = manifest.deployment("https://lint.corp.example:8443", CLIENT_ID)
 
     assert target.sso_resource == f"api://lint.corp.example:8443/{CLIENT_ID}"
 
@@ -158,4 +158,4 @@ def test_icons_and_app_domains(xml_manifest, target):
         xml_manifest.find("{*}HighResolutionIconUrl").get("DefaultValue").endswith("/icon-128.png")
     )
     domains = [d.text for d in xml_manifest.iter("{*}AppDomain")]
-    assert domains == [target.base_url, manifests.SIGN_IN_ORIGIN]
+    assert domains == [target.base_url, manifest.SIGN_IN_ORIGIN]

@@ -9,19 +9,19 @@ from urllib.parse import urlsplit
 import pytest
 from lxml import etree
 
-from server import manifests
 from server.app import create_app
+from server.outlook import manifest
 
 BASE_URL = "https://lint.corp.example"
 CLIENT_ID = "7f6b1c2a-0000-4000-8000-00000000c0de"
 
 # The add-in's own pages and script (issue 5's front end), which Outlook loads from the manifests.
-FRONT_END = {manifests.TASKPANE_PATH, manifests.COMMANDS_PATH, manifests.LAUNCHEVENT_PATH}
+FRONT_END = {manifest.TASKPANE_PATH, manifest.COMMANDS_PATH, manifest.LAUNCHEVENT_PATH}
 
 # URLs in the manifests that are not ours: the sign-in origin (AppDomains, so Outlook keeps the
 # sign-in dialog in the add-in's window) and the unified manifest's `$schema`.
 EXTERNAL = {
-    manifests.SIGN_IN_ORIGIN,
+    manifest.SIGN_IN_ORIGIN,
     "https://developer.microsoft.com/json-schemas/teams/v1.30/MicrosoftTeams.schema.json",
 }
 
@@ -57,9 +57,9 @@ def _json_urls(node) -> set[str]:
 
 
 def _manifest_urls() -> set[str]:
-    target = manifests.deployment(BASE_URL, CLIENT_ID)
-    xml_urls = _xml_urls(manifests.render_outlook_xml(target))
-    json_urls = _json_urls(json.loads(manifests.render_outlook_json(target)))
+    target = manifest.deployment(BASE_URL, CLIENT_ID)
+    xml_urls = _xml_urls(manifest.render_outlook_xml(target))
+    json_urls = _json_urls(json.loads(manifest.render_outlook_json(target)))
     assert xml_urls and json_urls
     return xml_urls | json_urls
 
@@ -82,9 +82,9 @@ def test_every_url_in_the_manifests_is_served(client):
 @pytest.mark.parametrize(
     ("path", "mimetype"),
     [
-        (manifests.TASKPANE_PATH, "text/html"),
-        (manifests.COMMANDS_PATH, "text/html"),
-        (manifests.LAUNCHEVENT_PATH, "text/javascript"),
+        (manifest.TASKPANE_PATH, "text/html"),
+        (manifest.COMMANDS_PATH, "text/html"),
+        (manifest.LAUNCHEVENT_PATH, "text/javascript"),
     ],
 )
 def test_the_front_end_is_served_anonymously_with_its_type(client, path, mimetype):
@@ -100,15 +100,15 @@ def _script_config(response) -> dict:
 
 
 def test_the_handler_script_carries_this_deployments_settings(client):
-    config = _script_config(client.get(manifests.LAUNCHEVENT_PATH, base_url=BASE_URL))
+    config = _script_config(client.get(manifest.LAUNCHEVENT_PATH, base_url=BASE_URL))
 
     assert config == {
         "apiBase": BASE_URL,
         "clientId": None,
         "apiScope": None,
-        "commandId": manifests.TASKPANE_COMMAND_ID,
-        "sendHandler": manifests.SEND_HANDLER,
-        "recipientsHandler": manifests.RECIPIENTS_HANDLER,
+        "commandId": manifest.TASKPANE_COMMAND_ID,
+        "sendHandler": manifest.SEND_HANDLER,
+        "recipientsHandler": manifest.RECIPIENTS_HANDLER,
     }
 
 
@@ -124,7 +124,7 @@ def test_behind_a_proxy_the_script_names_the_public_url_and_the_add_in_client(re
         registry=registry,
     )
 
-    response = app.test_client().get(manifests.LAUNCHEVENT_PATH, base_url="http://10.0.0.7:8000")
+    response = app.test_client().get(manifest.LAUNCHEVENT_PATH, base_url="http://10.0.0.7:8000")
 
     config = _script_config(response)
     assert (config["apiBase"], config["clientId"]) == (BASE_URL, CLIENT_ID)
@@ -142,12 +142,12 @@ def test_a_configured_application_id_uri_names_the_scope(registry, tmp_path):
         registry=registry,
     )
 
-    response = app.test_client().get(manifests.LAUNCHEVENT_PATH, base_url=BASE_URL)
+    response = app.test_client().get(manifest.LAUNCHEVENT_PATH, base_url=BASE_URL)
 
     assert _script_config(response)["apiScope"] == "api://draftlint.corp.example/access_as_user"
 
 
-@pytest.mark.parametrize("size", manifests.ICON_SIZES)
+@pytest.mark.parametrize("size", manifest.ICON_SIZES)
 def test_the_icons_are_pngs_of_their_size(client, size):
     response = client.get(f"/static/outlook/icon-{size}.png", base_url=BASE_URL)
 

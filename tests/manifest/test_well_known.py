@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from server import manifests
 from server.app import create_app
+from server.outlook import manifest
 
 PATH = "/.well-known/microsoft-officeaddins-allowed.json"
 CLIENT_ID = "7f6b1c2a-0000-4000-8000-00000000c0de"
@@ -50,8 +50,8 @@ def test_the_public_base_url_wins_over_the_request_behind_a_proxy(registry, tmp_
     "base_url", ["https://lint.corp.example", "https://lint.corp.example:8443"]
 )
 def test_it_allows_exactly_the_script_the_xml_manifest_names(registry, tmp_path, base_url):
-    target = manifests.deployment(base_url, CLIENT_ID)
-    document = etree.fromstring(manifests.render_outlook_xml(target).encode("utf-8"))
+    target = manifest.deployment(base_url, CLIENT_ID)
+    document = etree.fromstring(manifest.render_outlook_xml(target).encode("utf-8"))
     urls = {u.get("id"): u.get("DefaultValue") for u in document.iter("{*}Url")}
     (override,) = document.iter("{*}Override")
 

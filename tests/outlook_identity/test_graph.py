@@ -11,10 +11,11 @@ from urllib.parse import quote
 import pytest
 
 from linters.schema import load_draft
-from server.enrich import MAX_CALLS_PER_LINT, WORKERS, Enricher
-from server.entra import EntraSettings, EntraVerifier
-from server.graph import BudgetSession, GraphClient, GraphUnavailable, OnBehalfOf, budget
 from server.identity import Identity
+from server.outlook.enrich import MAX_CALLS_PER_LINT, WORKERS, Enricher
+from server.outlook.graph import BudgetSession, GraphClient, GraphUnavailable, OnBehalfOf, budget
+from server.outlook.settings import OutlookSettings
+from server.outlook.verify import EntraVerifier
 
 TENANT_A = "a1a1a1a1-0000-4000-8000-00000000000a"
 TENANT_B = "b2b2b2b2-0000-4000-8000-00000000000b"
@@ -138,7 +139,7 @@ def test_sizes_are_kept_per_organisation(lint, microsoft):
 
 
 def test_a_cached_size_lasts_an_hour(microsoft, outlook_config, clock):
-    settings = EntraSettings.from_config(outlook_config)
+    settings = OutlookSettings.from_config(outlook_config)
     enricher = Enricher(settings, clock=clock)
     microsoft.groups[(TENANT_A, LIST)] = ("g-staff", 40)
     verified = EntraVerifier(settings).verify(microsoft.access_token(TENANT_A))
@@ -215,6 +216,51 @@ def test_without_the_replied_to_message_the_bcc_goes_unnoticed(lint, microsoft):
     assert response.status_code == 200
     assert "bcc-reply-all" not in _rules(response)
     assert microsoft.calls[-1] == "messages"
+
+
+CONVERSATION = "AAQkADAwATM0MDAAMS1iNTcwLTk3ZmUtMDACLTAwCgAQAB"
+
+
+def _in_conversation(message: dict, received: str, **extra) -> dict:
+    return {**message, "conversationId": CONVERSATION, "receivedDateTime": received, **extra}
+
+
+def test_without_in_reply_to_the_conversation_names_the_message(lint, microsoft):
+    """An Outlook without `item.inReplyTo` (before Mailbox 1.14) still gives the conversation
+    id: its newest received message stands for the one answered; drafts and older messages do
+    not."""
+    older = {
+        **_graph_message(),
+        "bccRecipients": [],
+        "from": {"emailAddress": {"address": "x@alpha.example"}},
+    }
+    microsoft.messages[(TENANT_A, "<old@alpha.example>")] = _in_conversation(
+        older, "2025-03-01T09:00:00Z", internetMessageId="<old@alpha.example>"
+    )
+    microsoft.messages[(TENANT_A, MESSAGE_ID)] = _in_conversation(
+        _graph_message(), "2025-03-03T10:00:00Z", internetMessageId=MESSAGE_ID
+    )
+    microsoft.messages[(TENANT_A, "<draft@alpha.example>")] = _in_conversation(
+        older, "2025-03-04T10:00:00Z", isDraft=True
+    )
+    draft = _reply_to_everyone_after_a_bcc()
+    del draft["in_reply_to"]
+    draft["thread_id"] = CONVERSATION
+
+    response = lint(draft)
+
+    assert response.status_code == 200
+    assert "bcc-reply-all" in _rules(response)  # Peter was Bcc'd on the newest message
+    assert microsoft.calls[-1] == "messages"
+
+
+def test_a_new_message_in_a_conversation_is_not_looked_up(lint, microsoft):
+    draft = _reply_to_everyone_after_a_bcc()
+    del draft["in_reply_to"]
+    draft.update(thread_id=CONVERSATION, compose_type="new")
+
+    assert lint(draft).status_code == 200
+    assert _on_behalf(microsoft) == []
 
 
 def test_a_draft_that_names_its_original_is_not_looked_up(lint, microsoft):
@@ -317,7 +363,7 @@ def test_several_lists_are_all_sized(lint, microsoft):
 
 
 def test_a_call_under_a_spent_budget_is_not_made_and_is_no_outage(microsoft, outlook_config):
-    settings = EntraSettings.from_config(outlook_config)
+    settings = OutlookSettings.from_config(outlook_config)
     http = BudgetSession(settings.graph_timeout, settings.ca_bundle)
     on_behalf = OnBehalfOf(settings, http)
     graph = GraphClient(settings.graph_url, http)
@@ -340,7 +386,7 @@ def test_a_call_under_a_spent_budget_is_not_made_and_is_no_outage(microsoft, out
 
 
 def test_a_call_that_times_out_is_an_outage(microsoft, outlook_config):
-    settings = EntraSettings.from_config(outlook_config)
+    settings = OutlookSettings.from_config(outlook_config)
     http = BudgetSession(0.3, settings.ca_bundle)
     token = OnBehalfOf(settings, http).token(TENANT_A, microsoft.access_token(TENANT_A))
     microsoft.stall["groups"] = 5.0
@@ -417,7 +463,7 @@ def test_one_draft_to_many_lists_holds_only_a_few_of_the_pools_workers(lint, mic
 def test_without_a_user_object_id_no_message_is_looked_up(microsoft, outlook_config):
     # The verifier refuses such tokens (test_tokens.py); the cache of replied-to messages is
     # keyed by user, so the enricher does not rely on that alone.
-    settings = EntraSettings.from_config(outlook_config)
+    settings = OutlookSettings.from_config(outlook_config)
     microsoft.messages[(TENANT_A, MESSAGE_ID)] = _graph_message()
     identity = Identity(
         org="alpha.example",

@@ -1,7 +1,9 @@
 """Entra's signing keys: fetched once, re-fetched when a token names a new key, but at most once a
 minute however many unknown key ids arrive. Keys that cannot be had (unreachable, or a document
 that is not what it should be) are our outage: a 503 problem, never a 401 nor a 500. With keys in
-hand, a refresh that is slow or fails holds up no one whose key is known."""
+hand, a refresh that is slow or fails holds up no one whose key is known. The rules are
+server/keys.py's, the same for Google's certificates and admin sign-in (tests/server/test_keys.py
+checks them on every source); these tests check them through the Outlook verifier and app."""
 
 from __future__ import annotations
 
@@ -11,14 +13,15 @@ import time
 
 import pytest
 
-from server.entra import EntraSettings, EntraVerifier, KeysUnavailable, Rejected
+from server.outlook.settings import OutlookSettings
+from server.outlook.verify import EntraVerifier, KeysUnavailable, Rejected
 
 TENANT_A = "a1a1a1a1-0000-4000-8000-00000000000a"
 
 
 @pytest.fixture
 def verifier(microsoft, clock, outlook_config):
-    return EntraVerifier(EntraSettings.from_config(outlook_config), clock=clock)
+    return EntraVerifier(OutlookSettings.from_config(outlook_config), clock=clock)
 
 
 def test_the_keys_are_fetched_once_through_discovery(verifier, microsoft):
@@ -31,7 +34,7 @@ def test_the_keys_are_fetched_once_through_discovery(verifier, microsoft):
 
 def test_a_configured_jwks_uri_skips_discovery(microsoft, clock, outlook_config):
     config = {**outlook_config, "OUTLOOK_JWKS_URI": f"{microsoft.base}/common/discovery/v2.0/keys"}
-    verifier = EntraVerifier(EntraSettings.from_config(config), clock=clock)
+    verifier = EntraVerifier(OutlookSettings.from_config(config), clock=clock)
 
     verifier.verify(microsoft.access_token(TENANT_A))
 
@@ -75,13 +78,25 @@ def _eventually(condition, seconds: float = 5.0) -> bool:
 
 
 def test_the_keys_are_refreshed_after_a_day(verifier, microsoft, clock):
+    microsoft.cache_control["jwks"] = "max-age=86400, private"  # as Entra answers
     verifier.verify(microsoft.access_token(TENANT_A))
-    clock.now += 24 * 3600 + 1
+    clock.now += 24 * 3600 - 1
+    verifier.verify(microsoft.access_token(TENANT_A))
+    time.sleep(0.1)
+    assert microsoft.calls.count("jwks") == 1  # fresh for the day
+    clock.now += 2
     verifier.verify(microsoft.access_token(TENANT_A))  # served from the keys in hand...
     assert _eventually(lambda: microsoft.calls.count("jwks") == 2)  # ...refreshed behind it
     time.sleep(0.1)
     verifier.verify(microsoft.access_token(TENANT_A))
     assert microsoft.calls.count("jwks") == 2
+
+
+@pytest.mark.parametrize("setting", ["OUTLOOK_OPENID_CONFIG", "OUTLOOK_JWKS_URI"])
+def test_a_keys_url_over_plain_http_is_refused(outlook_config, setting):
+    config = {**outlook_config, setting: "http://login.example/common/keys"}
+    with pytest.raises(ValueError, match=f"{setting} must be an https:// URL"):
+        OutlookSettings.from_config(config)
 
 
 def _closed_port() -> int:

@@ -10,7 +10,8 @@ import jwt
 import pytest
 
 from server.app import create_app
-from server.entra import EntraSettings, EntraVerifier
+from server.outlook.settings import OutlookSettings
+from server.outlook.verify import EntraVerifier
 
 TENANT_A = "a1a1a1a1-0000-4000-8000-00000000000a"
 TENANT_B = "b2b2b2b2-0000-4000-8000-00000000000b"
@@ -215,6 +216,6 @@ def test_the_other_v1_endpoints_accept_entra_tokens_too(app, microsoft):
 
 def test_the_user_object_id_is_kept_in_one_spelling(microsoft, outlook_config):
     oid = "ABCDEF01-2345-4678-89AB-CDEF01234567"
-    verifier = EntraVerifier(EntraSettings.from_config(outlook_config))
+    verifier = EntraVerifier(OutlookSettings.from_config(outlook_config))
 
     assert verifier.verify(microsoft.access_token(TENANT_A, oid=oid)).user == oid.lower()

@@ -3,7 +3,7 @@
  * One classic script with no imports: classic Outlook on Windows runs it alone in its
  * JavaScript-only runtime, the event runtime page (commands.html) loads it in a browser runtime,
  * and the task pane loads it before taskpane.js, so the draft is built and linted by this code
- * everywhere. Served by Flask (server/outlook_routes.py), which renders this deployment's
+ * everywhere. Served by Flask (server/outlook/routes.py), which renders this deployment's
  * settings into the first statement: the JavaScript-only runtime has no page to read them from.
  *
  * Fail open: whatever goes wrong here (no token, the server down, slow or answering an error),
