@@ -88,19 +88,59 @@ def daily_chart(rows: list[tuple[date, str, int]], start: date, end: date) -> Da
     """Stacked bars: one per day, one segment per rule, from (day, rule, count) rows."""
     days = days_between(start, end)
     rules = sorted({rule for _, rule, _ in rows})
+    stack = _stack(days, [d.strftime("%d %b") for d in days], rows, rules, _isoformat)
+    return DailyChart(days, rules, *stack)
+
+
+@dataclass(frozen=True)
+class StackedChart:
+    """Stacked bars over any columns (months, audience sizes: the backtest report), drawn by
+    the same `daily_bars` macro as DailyChart."""
+
+    columns: list[str]
+    rules: list[str]
+    colours: dict[str, str]
+    bars: list[Bar]
+    y_ticks: list[Tick]
+    x_ticks: list[Tick]
+    table: list[tuple[str, list[int], int]]  # column, count per rule, total
+    totals: list[int]  # per rule
+    width: int = WIDTH
+    height: int = HEIGHT
+    left: int = LEFT
+    plot_bottom: int = HEIGHT - BOTTOM
+
+
+def stacked_chart(
+    columns: list[str], rows: list[tuple[str, str, int]], rules: list[str] | None = None
+) -> StackedChart:
+    """Stacked bars: one per column, one segment per rule, from (column, rule, count) rows.
+
+    `rules` fixes the order (and so the colours) of the series, to match other charts.
+    """
+    rules = list(rules) if rules is not None else sorted({rule for _, rule, _ in rows})
+    return StackedChart(columns, rules, *_stack(columns, columns, rows, rules, str))
+
+
+def _isoformat(day: date) -> str:
+    return day.isoformat()
+
+
+def _stack(keys: list, labels: list[str], rows: list[tuple], rules: list[str], title) -> tuple:
+    """The geometry shared by both charts: colours, bars, ticks, table, totals."""
     colours = {rule: PALETTE[i % len(PALETTE)] for i, rule in enumerate(rules)}
-    counts = {(day, rule): count for day, rule, count in rows}
+    counts = {(key, rule): count for key, rule, count in rows}
     table = []
-    for day in days:
-        per_rule = [counts.get((day, rule), 0) for rule in rules]
-        table.append((day, per_rule, sum(per_rule)))
+    for key in keys:
+        per_rule = [counts.get((key, rule), 0) for rule in rules]
+        table.append((key, per_rule, sum(per_rule)))
     top = _nice_max(max((total for _, _, total in table), default=0))
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
-    slot = plot_w / max(len(days), 1)
+    slot = plot_w / max(len(keys), 1)
     bar_w = max(slot * 0.7, 1)
     bars = []
-    for index, (day, per_rule, _) in enumerate(table):
+    for index, (key, per_rule, _) in enumerate(table):
         y = HEIGHT - BOTTOM
         for rule, count in zip(rules, per_rule, strict=True):
             if not count:
@@ -114,7 +154,7 @@ def daily_chart(rows: list[tuple[date, str, int]], start: date, end: date) -> Da
                     width=round(bar_w, 2),
                     height=round(h, 2),
                     colour=colours[rule],
-                    title=f"{day.isoformat()}: {rule} {count}",
+                    title=f"{title(key)}: {rule} {count}",
                 )
             )
     y_ticks = [
@@ -122,14 +162,14 @@ def daily_chart(rows: list[tuple[date, str, int]], start: date, end: date) -> Da
         for share in (0, 0.5, 1)
         if share == 0 or top * share == int(top * share)
     ]
-    every = max(1, round(len(days) / 8))
+    every = max(1, round(len(keys) / 8))
     x_ticks = [
-        Tick(round(LEFT + index * slot + slot / 2, 2), day.strftime("%d %b"))
-        for index, day in enumerate(days)
+        Tick(round(LEFT + index * slot + slot / 2, 2), label)
+        for index, label in enumerate(labels)
         if index % every == 0
     ]
     totals = [sum(per_rule[i] for _, per_rule, _ in table) for i in range(len(rules))]
-    return DailyChart(days, rules, colours, bars, y_ticks, x_ticks, table, totals)
+    return colours, bars, y_ticks, x_ticks, table, totals
 
 
 @dataclass(frozen=True)
