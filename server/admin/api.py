@@ -31,7 +31,7 @@ from ..eml import eml_to_draft
 from ..engine import current_engine, current_storage
 from ..problems import ProblemSchema, http_error, problem
 from ..store import Organisation, Outcome, Role
-from .session import csrf_token, current_admin, require_admin
+from .session import csrf_token, current_admin, require_admin, sign_out_everywhere
 
 admin_api = JSONBlueprint(
     "admin_api",
@@ -48,6 +48,7 @@ MAX_AUDIT_PAGE = 500
 MAX_STATS_DAYS = 366
 DEFAULT_STATS_DAYS = 30
 MAX_COMMENT = 1000
+MAX_ID = 2**31 - 1  # version numbers and entry ids: what every database backend stores
 
 
 # --- schemas -------------------------------------------------------------------------------
@@ -61,11 +62,11 @@ class PolicyDocumentSchema(Schema):
 
     rules = fields.Dict(
         keys=fields.String(),
-        values=fields.Raw(),
+        values=fields.Dict(),
         metadata={"description": "Rule id -> options (severity, thresholds, phrases, ...)."},
     )
     exemptions = fields.Dict(metadata={"description": "subjects / senders patterns (RE2)."})
-    unknown_group_size = fields.Integer()
+    unknown_group_size = fields.Integer(strict=True)
 
 
 class DraftPolicySchema(Schema):
@@ -95,7 +96,10 @@ class CommentSchema(Schema):
 
 class RollbackSchema(CommentSchema):
     version = fields.Integer(
-        required=True, strict=True, validate=validate.Range(min=1), metadata={"example": 3}
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"example": 3},
     )
 
 
@@ -125,7 +129,10 @@ class ChangeSchema(Schema):
 
 class DiffQuerySchema(Schema):
     from_ = fields.Integer(
-        data_key="from", required=True, validate=validate.Range(min=1), metadata={"example": 1}
+        data_key="from",
+        required=True,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"example": 1},
     )
     to = fields.String(
         load_default="draft",
@@ -143,7 +150,7 @@ class DiffSchema(Schema):
 class AuditQuerySchema(Schema):
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_AUDIT_PAGE))
     before = fields.Integer(
-        validate=validate.Range(min=1),
+        validate=validate.Range(min=1, max=MAX_ID),
         metadata={"description": "An entry id: list only older entries (the next page)."},
     )
 
@@ -168,7 +175,11 @@ class AuditPageSchema(Schema):
 
 class StatsQuerySchema(Schema):
     from_ = fields.Date(
-        data_key="from", metadata={"description": "First day (default: 30 days ago)."}
+        data_key="from",
+        metadata={
+            "description": f"First day (default: 30 days ago); at most {MAX_STATS_DAYS} days "
+            "before `to`."
+        },
     )
     to = fields.Date(metadata={"description": "Last day, inclusive (default: today, UTC)."})
     outcome = fields.String(
@@ -209,6 +220,10 @@ class SessionSchema(Schema):
     csrf_token = fields.String(metadata={"description": "Send it as X-CSRF-Token on writes."})
 
 
+class SignedOutSchema(Schema):
+    ended = fields.Integer(metadata={"description": "How many sessions were ended."})
+
+
 # --- errors --------------------------------------------------------------------------------
 
 
@@ -239,6 +254,20 @@ WRITE = require_admin(Role.EDITOR)
 _RESPONSES_401_403 = (
     (401, "Not signed in."),
     (403, "Role too low, or the CSRF token is missing or wrong."),
+)
+
+
+# The draft's ETag guards every change to it: the operations that take it say so.
+IF_MATCH = admin_api.doc(
+    parameters=[
+        {
+            "in": "header",
+            "name": "If-Match",
+            "required": True,
+            "schema": {"type": "string", "minLength": 1},
+            "description": "The draft's ETag as last read: 428 without it, 412 when stale.",
+        }
+    ]
 )
 
 
@@ -296,7 +325,11 @@ def _published_policy(db: Session, org: Organisation) -> Policy:
 
 def _stats_span(data: dict) -> tuple[date, date]:
     end = data.get("to") or datetime.now(UTC).date()
-    start = data.get("from_") or end - timedelta(days=DEFAULT_STATS_DAYS - 1)
+    # date.min (0001-01-01) is as early as a date goes: a default start before it is date.min.
+    earliest = date.min + timedelta(days=DEFAULT_STATS_DAYS - 1)
+    start = data.get("from_") or (
+        end - timedelta(days=DEFAULT_STATS_DAYS - 1) if end >= earliest else date.min
+    )
     return start, end
 
 
@@ -316,6 +349,16 @@ def who_am_i():
         "role": admin.role.value,
         "csrf_token": csrf_token(),
     }
+
+
+@admin_api.route("/session/sign-out-everywhere", methods=["POST"])
+@READ
+@admin_api.response(200, SignedOutSchema)
+@_doc
+def sign_out_everywhere_op():
+    """End every session of the signed-in admin in their organisation, on every browser, this
+    one included: each has to sign in again."""
+    return {"ended": sign_out_everywhere()}
 
 
 # --- the draft -----------------------------------------------------------------------------
@@ -339,6 +382,7 @@ def get_draft():
 @admin_api.alt_response(412, schema=ProblemSchema, description="If-Match is stale.")
 @admin_api.alt_response(422, schema=ProblemSchema, description="Invalid; errors name fields.")
 @admin_api.alt_response(428, schema=ProblemSchema, description="If-Match is missing.")
+@IF_MATCH
 @_doc
 def put_draft(document):
     """Replace the draft policy (If-Match: the ETag you read)."""
@@ -388,7 +432,9 @@ def export_yaml():
     requestBody={
         "required": True,
         "description": "A policy document in YAML (the CLI's --policy format).",
-        "content": {"application/yaml": {"schema": {"type": "string"}}},
+        "content": {
+            "application/yaml": {"schema": {"$ref": "#/components/schemas/PolicyDocument"}}
+        },
     }
 )
 @admin_api.response(200, DraftPolicySchema)
@@ -396,6 +442,7 @@ def export_yaml():
 @admin_api.alt_response(415, schema=ProblemSchema, description="Not sent as YAML.")
 @admin_api.alt_response(422, schema=ProblemSchema, description="Invalid; errors name fields.")
 @admin_api.alt_response(428, schema=ProblemSchema, description="If-Match is missing.")
+@IF_MATCH
 @_doc
 def import_yaml():
     """Replace the draft policy with a YAML document (If-Match: the ETag you read)."""
@@ -484,6 +531,7 @@ def _version_body(version, *, document: bool = True) -> dict:
 @admin_api.alt_response(412, schema=ProblemSchema, description="If-Match is stale.")
 @admin_api.alt_response(422, schema=ProblemSchema, description="The draft is not valid.")
 @admin_api.alt_response(428, schema=ProblemSchema, description="If-Match is missing.")
+@IF_MATCH
 @_doc
 def publish(body):
     """Publish the draft as the next version (If-Match: the draft's ETag)."""
@@ -509,6 +557,7 @@ def publish(body):
 @admin_api.alt_response(404, schema=ProblemSchema, description="No such version.")
 @admin_api.alt_response(412, schema=ProblemSchema, description="If-Match is stale.")
 @admin_api.alt_response(428, schema=ProblemSchema, description="If-Match is missing.")
+@IF_MATCH
 @_doc
 def rollback(body):
     """Publish a copy of an earlier version as a new one, and make it the draft too."""
@@ -546,6 +595,8 @@ def list_versions():
 @_doc
 def get_version(number: int):
     """One published version, with its document."""
+    if number > MAX_ID:  # no database stores it: a SQLite integer overflows
+        raise http_error(404, f"No version {number}.")
     with current_storage().sessions() as db:
         return _version_body(store.get_version(db, _org(db), number))
 
@@ -604,7 +655,8 @@ def audit(query):
 @admin_api.response(200, StatsSchema)
 @_doc
 def stats(query):
-    """Findings per rule per day (or another outcome), and each outcome's total."""
+    """Findings per rule per day (or another outcome), and each outcome's total, for at most
+    366 days at once (422 for a longer span)."""
     start, end = _stats_span(query)
     with current_storage().sessions() as db:
         org = _org(db)

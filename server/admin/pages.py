@@ -2,7 +2,8 @@
 
 Policy (the draft, edited through a form generated from each rule's options schema), Preview
 (a pasted or uploaded mail linted under the draft and the published policy), Publish, History
-(any two versions compared; roll back), Audit log and Statistics.
+(any two versions compared; roll back), Audit log and Statistics; and Session (who is signed
+in, until when, and "Sign out everywhere").
 
 Every page works without JavaScript; static/admin.js only improves it (focus on the error
 summary, preview results without a reload). Nothing is inline (the CSP forbids it), nothing
@@ -43,7 +44,7 @@ from ..pages import CONTENT_SECURITY_POLICY, SAMPLE_DRAFT
 from ..store import Organisation, Role, StaleWrite
 from ..store.errors import NotFound
 from . import charts, forms, preview
-from .session import current_admin, require_admin
+from .session import current_admin, current_session, require_admin
 
 admin_pages = Blueprint("admin_pages", __name__, url_prefix="/admin")
 
@@ -623,3 +624,16 @@ def stats():
         outcome_kinds=charts.OUTCOMES,
         outcome_width=charts.OUTCOME_WIDTH,
     )
+
+
+# --- the admin's own session ------------------------------------------------------------------
+
+
+@admin_pages.route("/session")
+@require_admin()
+def session_page():
+    """Who is signed in, how and until when, on how many browsers; "Sign out everywhere"."""
+    user = current_admin()
+    with _org_session() as (session, org):
+        live = store.count_admin_sessions(session, org, user.email)
+    return _render("admin/session.html", record=current_session(), live=live)

@@ -1,15 +1,26 @@
 """Admin sessions: who is signed in, for how long, and the CSRF token of their session.
 
-The session is Flask's signed cookie. It holds only the organisation slug, the e-mail address,
-the role, the CSRF token, a random session id and when it was issued: never anything of a draft.
-A session expires 8 hours after sign-in, whatever the browser does with the cookie.
+Sessions are kept server-side, in the store's `admin_sessions` table (server/store/
+admin_sessions.py), so that they can be ended: the browser's cookie (Flask's signed cookie) holds
+only a random session id and the CSRF token, the table only the id's SHA-256 with the
+organisation, the e-mail address, the role, how the admin signed in and when the session
+expires: 8 hours after sign-in, whatever the browser does with the cookie. Never anything of a
+draft. Every admin request looks its session up (one query by primary key, once per request); a
+session that was ended or has expired is no session. A session begun from the admin list takes
+the list's role of the moment, and ends when its admin is taken off the list; one begun from an
+Entra app role keeps the role its ID token granted until it ends.
 
 - `current_admin()` is the signed-in admin, or None. In dev mode (`DEV_MODE`, which
   `draftlint serve --dev` sets only on loopback) and for a request from loopback, an owner of
   the organisation "local" is signed in without any sign-in; the organisation and its admin
   `admin@local` are created in the store on first use, so the console works out of the box.
-- `sign_in(user)` starts a new session (everything in the old one is dropped, so a session id
-  planted before sign-in is worth nothing after it) with a new CSRF token; `sign_out()` ends it.
+- `sign_in(db, org, user, method=)` starts a new session (everything in the old one is dropped
+  and its row deleted, so a session id planted before sign-in is worth nothing after it) with a
+  new CSRF token; `sign_out()` ends it; `sign_out_everywhere()` ends every session of the
+  signed-in admin in their organisation, on every browser (`draftlint admin remove` ends someone
+  else's).
+- The database unreachable while a session is looked up: 503 (a page, or problem JSON), not a
+  500 and not "signed out".
 - `require_admin(min_role)` guards a view. Not signed in: HTML pages redirect to
   /admin/sign-in?next=<path>, the JSON API under /v1/admin answers 401 problem JSON. Signed in
   with too low a role: 403 (a page, or problem JSON).
@@ -28,25 +39,29 @@ from __future__ import annotations
 import functools
 import hmac
 import logging
-import os
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from flask import Flask, current_app, redirect, render_template, request, session
+from flask import Flask, current_app, g, redirect, render_template, request, session
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
+from .. import store
 from ..engine import current_storage
 from ..identity import dev_request
 from ..pages import CONTENT_SECURITY_POLICY
 from ..problems import problem
-from ..store import AlreadyExists, Role, add_admin, create_org, get_admin, get_org
+from ..store import AlreadyExists, Organisation, Role, add_admin, create_org, get_admin, get_org
+from ..store.audit import record as audit_record
 from ..store.errors import NotFound
 
 log = logging.getLogger(__name__)
 
-SESSION_LIFETIME = timedelta(hours=8)
+SESSION_LIFETIME = store.ADMIN_SESSION_LIFETIME  # 8 hours from sign-in
+RETRY_AFTER_S = 30  # what a 503 for an unreachable database suggests
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -60,10 +75,12 @@ _DEV_READY = "draftlint.admin.dev-ready"
 _DISABLED = "draftlint.admin.disabled"
 SESSION_COOKIE = "draftlint_session"
 
-# Session keys. `admin` is {"org", "email", "role", "iat"}.
-_ADMIN = "admin"
+# Cookie keys: the session id (its row in the store holds who and until when), the CSRF token.
 _CSRF = "csrf"
 _SID = "sid"
+# Per-request memo (flask.g) of the session lookup: the admin, and the session's row.
+_G_ADMIN = "draftlint_admin"
+_G_SESSION = "draftlint_admin_session"
 
 _now = time.time  # the clock sessions are timed by (tests move it)
 
@@ -75,39 +92,94 @@ class AdminUser:
     org: str  # organisation slug, e.g. "corp.example"
     email: str
     role: Role  # owner > editor > viewer
+    app_role: bool = False  # the role came from the ID token's app roles, not the admin list
 
     def can(self, role: Role) -> bool:
         """Whether this admin's role is at least `role`."""
         return RANK[self.role] >= RANK[Role(role)]
 
 
+class SessionsUnavailable(Exception):
+    """The store could not be asked whether this request's session is live: a 503."""
+
+
 def current_admin() -> AdminUser | None:
-    """The signed-in admin of this request, or None."""
+    """The signed-in admin of this request, or None. Looked up once per request; raises
+    `SessionsUnavailable` (answered 503) when the database cannot be reached."""
+    if _G_ADMIN in g:
+        return g.get(_G_ADMIN)
     user = _session_admin()
-    if user is not None:
-        return user
-    if dev_request():
-        ensure_dev_org()
-        return AdminUser(org=DEV_ORG, email=DEV_EMAIL, role=Role.OWNER)
-    return None
+    if user is None and dev_request():
+        try:
+            ensure_dev_org()
+        except DBAPIError as error:
+            log.warning("The dev-mode organisation could not be made: %s", type(error).__name__)
+            raise SessionsUnavailable from None
+        user = AdminUser(org=DEV_ORG, email=DEV_EMAIL, role=Role.OWNER)
+    setattr(g, _G_ADMIN, user)
+    return user
 
 
-def sign_in(user: AdminUser) -> None:
-    """Start a fresh session for `user`: nothing of the previous session survives."""
+def current_session() -> store.ActiveSession | None:
+    """The signed-in admin's session (how and when they signed in, until when), or None: not
+    signed in, or the dev-mode admin, who has none."""
+    current_admin()
+    return g.get(_G_SESSION)
+
+
+def sign_in(db: Session, org: Organisation, user: AdminUser, *, method: str) -> None:
+    """Start a fresh session for `user`, in `db`'s transaction: nothing of the previous session
+    survives, in the cookie or in the store. Expired sessions are purged on the way."""
+    now = _clock()
+    store.purge_expired_admin_sessions(db, now=now)
+    previous = session.get(_SID)
+    if isinstance(previous, str) and previous:
+        store.end_admin_session(db, previous)
+    sid = store.start_admin_session(
+        db, org, user.email, user.role, method=method, app_role=user.app_role, now=now
+    )
     session.clear()
     session.permanent = True
-    session[_SID] = secrets.token_urlsafe(16)
+    session[_SID] = sid
     session[_CSRF] = secrets.token_urlsafe(32)
-    session[_ADMIN] = {
-        "org": user.org,
-        "email": user.email,
-        "role": Role(user.role).value,
-        "iat": int(_now()),
-    }
+    _forget_lookup()
+    setattr(g, _G_ADMIN, user)
 
 
-def sign_out() -> None:
+def sign_out(db: Session | None = None) -> None:
+    """End this browser's session: its row (in `db`'s transaction, or one of its own) and the
+    cookie."""
+    sid = session.get(_SID)
+    if isinstance(sid, str) and sid:
+        if db is None:
+            with current_storage().sessions.begin() as own:
+                store.end_admin_session(own, sid)
+        else:
+            store.end_admin_session(db, sid)
     session.clear()
+    _forget_lookup()
+
+
+def sign_out_everywhere() -> int:
+    """End every session of the signed-in admin in their organisation, this one included, on
+    every browser, and audit it; how many sessions were live."""
+    user = current_admin()
+    if user is None:
+        raise RuntimeError("sign_out_everywhere needs a signed-in admin (use require_admin)")
+    with current_storage().sessions.begin() as db:
+        org = get_org(db, user.org)
+        ended = store.end_admin_sessions(db, org, user.email, now=_clock())
+        audit_record(
+            db,
+            org,
+            user.email,
+            "admin.sign-out-everywhere",
+            f"admin/{user.email}",
+            {"sessions": ended},
+        )
+    session.clear()
+    _forget_lookup()
+    return ended
 
 
 def session_id() -> str | None:
@@ -179,11 +251,12 @@ def init_app(app: Flask) -> None:
     app.config["PERMANENT_SESSION_LIFETIME"] = SESSION_LIFETIME
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["current_admin"] = current_admin
+    app.register_error_handler(SessionsUnavailable, _sessions_unavailable)
     app.before_request(_check_csrf)
 
 
 def _secret_key(app: Flask) -> str | bytes | None:
-    key = app.config.get("SECRET_KEY") or os.environ.get("DRAFTLINT_SECRET_KEY")
+    key = app.config.get("SECRET_KEY")
     if key:
         return key
     if app.config.get("DEV_MODE") or app.config.get("TESTING"):
@@ -230,20 +303,45 @@ def _check_csrf():
 
 
 def _session_admin() -> AdminUser | None:
-    data = session.get(_ADMIN)
-    if not isinstance(data, dict):
+    sid = session.get(_SID)
+    if not isinstance(sid, str) or not sid:
         return None
     try:
-        issued = int(data["iat"])
-        user = AdminUser(org=str(data["org"]), email=str(data["email"]), role=Role(data["role"]))
-    except (KeyError, TypeError, ValueError):
-        session.pop(_ADMIN, None)
+        with current_storage().sessions() as db:
+            found = store.find_admin_session(db, sid, now=_clock())
+    except DBAPIError as error:
+        log.warning("Admin session lookup failed: %s", type(error).__name__)
+        raise SessionsUnavailable from None
+    if found is None:  # ended (signed out, removed) or expired: forget it
+        session.pop(_SID, None)
         return None
-    now = _now()
-    if now - issued > SESSION_LIFETIME.total_seconds() or issued > now + 60:
-        session.pop(_ADMIN, None)
-        return None
-    return user
+    setattr(g, _G_SESSION, found)
+    return AdminUser(org=found.org, email=found.email, role=found.role, app_role=found.app_role)
+
+
+def _forget_lookup() -> None:
+    g.pop(_G_ADMIN, None)
+    g.pop(_G_SESSION, None)
+
+
+def _clock() -> datetime:
+    return datetime.fromtimestamp(_now(), UTC)
+
+
+def _sessions_unavailable(error: SessionsUnavailable):
+    detail = "The admin console cannot reach its database right now. Try again in a minute."
+    if _is_api_request():
+        return problem(503, detail, headers=[("Retry-After", str(RETRY_AFTER_S))])
+    html = render_template("admin/unavailable.html", user=None, detail=detail)
+    return (
+        html,
+        503,
+        {
+            "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+            "Cache-Control": "no-store",
+            "Retry-After": str(RETRY_AFTER_S),
+        },
+    )
 
 
 def ensure_dev_org() -> None:

@@ -10,22 +10,25 @@ Who may sign in:
   admin list in the store; nobody else gets in.
 
 ID tokens are verified here, signature included: MSAL (since 1.38) hands back the ID token's
-claims without validating them, so the Entra token is checked against the tenant's signing keys
-(JWKS) with google-auth's `verify_token`, which also checks the audience and expiry, and its
-issuer against the tenant. Google's token goes through the same function with Google's
-certificates, and its issuer is checked as `verify_oauth2_token` does.
+claims without validating them, so the Entra token is checked with PyJWT against Entra's signing
+keys (`verify_jwt` of server/keys.py: signature, audience, expiry and issue time, as google-auth's
+`verify_token` checks an ID token), and its issuer against the tenant. Google's token goes through
+the same function with Google's certificates, and its issuer is checked as `verify_oauth2_token`
+does. The keys are fetched and kept by the rules of server/keys.py, shared with the add-ins: one
+cache per provider, built with the app (`SignInKeys`), so a sign-in costs no round trip for keys;
+when they cannot be had, the sign-in is answered 503 ("try again"), not refused.
 
 Configuration:
 - `ENTRA_CLIENT_ID`, `ENTRA_CLIENT_SECRET`: the app registration; Microsoft sign-in is offered
   only when both are set (also read from `$DRAFTLINT_ENTRA_CLIENT_ID`, `..._SECRET`).
 - `ENTRA_AUTHORITY` (default https://login.microsoftonline.com/organizations: any work account).
-- `ENTRA_JWKS_URI` (default https://login.microsoftonline.com/common/discovery/v2.0/keys) and
-  `ENTRA_ISSUER` (default https://login.microsoftonline.com/{tenantid}/v2.0).
+- `ENTRA_JWKS_URI` (default https://login.microsoftonline.com/common/discovery/v2.0/keys; https
+  only) and `ENTRA_ISSUER` (default https://login.microsoftonline.com/{tenantid}/v2.0).
 - `ENTRA_OIDC_AUTHORITY`: a non-Entra OpenID provider for MSAL (`oidc_authority`, no instance
   discovery); the tests' stand-in uses it.
 - `GOOGLE_CLIENT_ID`, `GOOGLE_CLIENT_SECRET` (also `$DRAFTLINT_GOOGLE_CLIENT_ID`, `..._SECRET`),
-  and `GOOGLE_AUTH_URI`, `GOOGLE_TOKEN_URI`, `GOOGLE_CERTS_URL`, `GOOGLE_ISSUERS` (Google's
-  by default; the tests point them at the stand-in).
+  and `GOOGLE_AUTH_URI`, `GOOGLE_TOKEN_URI`, `GOOGLE_CERTS_URL` (https only), `GOOGLE_ISSUERS`
+  (Google's by default; the tests point them at the stand-in).
 - `OIDC_CA_BUNDLE`: a CA file to trust for the calls to the identity providers (the stand-in's
   self-signed certificate); the system's CAs otherwise.
 - `PUBLIC_BASE_URL`: the server's public URL, for the redirect URIs behind a proxy; the request's
@@ -36,20 +39,20 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 import secrets
+import time
 import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import msal
 import requests
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
-from google.auth.transport.requests import Request as GoogleRequest
-from google.oauth2 import id_token as google_id_token
 from google_auth_oauthlib.flow import Flow
 
 from ..engine import current_storage
+from ..keys import KeyCache, KeysUnavailable, verify_jwt
 from ..pages import CONTENT_SECURITY_POLICY
 from ..store import (
     AliasKind,
@@ -61,7 +64,16 @@ from ..store import (
     redeem_sign_in_token,
 )
 from ..store.audit import record as audit_record
-from .session import AdminUser, csrf_matches, current_admin, sign_in, sign_out
+from .session import (
+    AdminUser,
+    csrf_matches,
+    current_admin,
+    require_admin,
+    session_id,
+    sign_in,
+    sign_out,
+    sign_out_everywhere,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +107,6 @@ APP_ROLES = {
 }
 ROLE_ORDER = (Role.OWNER, Role.EDITOR, Role.VIEWER)
 HTTP_TIMEOUT = 10  # seconds, for every call to an identity provider
-CLOCK_SKEW = 60  # seconds of clock difference tolerated on iat/exp
 
 # Session keys for a sign-in in progress (cleared by `sign_in`, which starts a new session).
 _ENTRA_FLOW = "entra_flow"
@@ -122,10 +133,8 @@ class Provider:
     endpoint: str
 
 
-def _config(key: str, defaults: dict | None = None):
-    value = current_app.config.get(key)
-    if value is None:
-        value = os.environ.get(f"DRAFTLINT_{key}")
+def _config(key: str, defaults: dict | None = None, config: Mapping | None = None):
+    value = (current_app.config if config is None else config).get(key)
     if value is None and defaults:
         value = defaults.get(key)
     return value
@@ -176,12 +185,12 @@ def redeem_link(token: str):
             admin = redeem_sign_in_token(db, token)
             user = AdminUser(org=admin.org.slug, email=admin.email, role=Role(admin.role))
             _audit_sign_in(db, admin.org, user, "link")
+            sign_in(db, admin.org, user, method="link")
     except NotFound:
         return _sign_in_page(
             "This sign-in link is unknown, used or expired. Ask for a new one.", status=404
         )
     nxt = _safe_next(request.form.get("next"))
-    sign_in(user)
     return _no_referrer(redirect(nxt, code=303))
 
 
@@ -219,6 +228,9 @@ def microsoft_callback():
         claims = _verify_entra_token(result["id_token"])
     except Refused as refused:
         return _refused(str(refused))
+    except KeysUnavailable as unavailable:  # our outage: try again, not "you may not"
+        log.warning("Microsoft sign-in: %s", unavailable)
+        return _sign_in_page("Microsoft sign-in is unavailable right now; try again.", status=503)
     except Exception as error:  # state mismatch, bad token, provider down: all refused
         log.warning("Microsoft sign-in failed: %s", type(error).__name__)
         return _refused("We could not verify your Microsoft sign-in.")
@@ -261,6 +273,9 @@ def google_callback():
         claims = _verify_google_token(token, pending["nonce"])
     except Refused as refused:
         return _refused(str(refused))
+    except KeysUnavailable as unavailable:
+        log.warning("Google sign-in: %s", unavailable)
+        return _sign_in_page("Google sign-in is unavailable right now; try again.", status=503)
     except Exception as error:
         log.warning("Google sign-in failed: %s", type(error).__name__)
         return _refused("We could not verify your Google sign-in.")
@@ -270,12 +285,23 @@ def google_callback():
 @admin_auth.post("/sign-out")
 def sign_out_route():
     user = current_admin()
-    if user is not None and session.get("admin"):
+    if user is not None and session_id() is not None:  # a session, not the dev-mode admin
         with current_storage().sessions.begin() as db:
             org = _org_or_none(db, user.org)
             if org is not None:
                 audit_record(db, org, user.email, "admin.sign-out", f"admin/{user.email}", {})
-    sign_out()
+            sign_out(db)
+    else:
+        sign_out()
+    return redirect(url_for("admin_auth.sign_in_page"))
+
+
+@admin_auth.post("/sign-out-everywhere")
+@require_admin()
+def sign_out_everywhere_route():
+    """End every session of the signed-in admin, on every browser (a lost laptop, a shared
+    computer): the console's "Sign out everywhere" button."""
+    sign_out_everywhere()
     return redirect(url_for("admin_auth.sign_in_page"))
 
 
@@ -306,6 +332,52 @@ def _ca_bundle() -> str | bool:
     return current_app.config.get("OIDC_CA_BUNDLE") or True
 
 
+KEYS = "draftlint.sign_in_keys"
+
+
+@dataclass(frozen=True)
+class SignInKeys:
+    """The providers' signing keys, one cache each (server/keys.py), shared by every sign-in."""
+
+    entra: KeyCache
+    google: KeyCache
+
+    @classmethod
+    def from_config(
+        cls, config: Mapping, *, clock: Callable[[], float] = time.monotonic
+    ) -> SignInKeys:
+        """ValueError naming the setting when a keys URL is not https."""
+        ca_bundle = config.get("OIDC_CA_BUNDLE") or True
+        return cls(
+            entra=KeyCache(
+                _config("ENTRA_JWKS_URI", ENTRA_DEFAULTS, config),
+                setting="ENTRA_JWKS_URI",
+                ca_bundle=ca_bundle,
+                name="Microsoft's signing keys",
+                clock=clock,
+            ),
+            google=KeyCache(
+                _config("GOOGLE_CERTS_URL", GOOGLE_DEFAULTS, config),
+                setting="GOOGLE_CERTS_URL",
+                ca_bundle=ca_bundle,
+                name="Google's signing keys",
+                clock=clock,
+            ),
+        )
+
+
+def _build_keys(state) -> None:
+    """Once per app, when it registers this blueprint: a bad keys URL stops the start."""
+    state.app.extensions[KEYS] = SignInKeys.from_config(state.app.config)
+
+
+admin_auth.record_once(_build_keys)
+
+
+def _keys() -> SignInKeys:
+    return current_app.extensions[KEYS]
+
+
 def _msal_app() -> msal.ConfidentialClientApplication:
     """A fresh MSAL client per sign-in: its token cache then never outlives the request."""
     options: dict = {
@@ -323,13 +395,7 @@ def _msal_app() -> msal.ConfidentialClientApplication:
 
 
 def _verify_entra_token(token: str) -> dict:
-    claims = google_id_token.verify_token(
-        token,
-        GoogleRequest(session=_http()),
-        audience=_config("ENTRA_CLIENT_ID"),
-        certs_url=_config("ENTRA_JWKS_URI", ENTRA_DEFAULTS),
-        clock_skew_in_seconds=CLOCK_SKEW,
-    )
+    claims = verify_jwt(token, _keys().entra, audience=_config("ENTRA_CLIENT_ID"))
     tid = claims.get("tid")
     if not isinstance(tid, str) or not tid:
         raise Refused("Your Microsoft account has no tenant: sign in with a work account.")
@@ -348,12 +414,12 @@ def _entra_user(db, claims: dict) -> AdminUser:
     roles = claims.get("roles") or []
     granted = {APP_ROLES[r] for r in roles if isinstance(r, str) and r in APP_ROLES}
     role = next((r for r in ROLE_ORDER if r in granted), None)
-    if role is None:
-        admin = get_admin(db, org, email)
-        if admin is None:
-            raise Refused(NO_ACCESS)
-        role = Role(admin.role)
-    return AdminUser(org=org.slug, email=email, role=role)
+    if role is not None:
+        return AdminUser(org=org.slug, email=email, role=role, app_role=True)
+    admin = get_admin(db, org, email)
+    if admin is None:
+        raise Refused(NO_ACCESS)
+    return AdminUser(org=org.slug, email=email, role=Role(admin.role))
 
 
 def _google_flow(**kwargs) -> Flow:
@@ -374,15 +440,9 @@ def _google_flow(**kwargs) -> Flow:
 
 
 def _verify_google_token(token: str, nonce: str) -> dict:
-    # What `google.oauth2.id_token.verify_oauth2_token` does, with the certificates URL and the
+    # What `google.oauth2.id_token.verify_oauth2_token` checks, with the certificates URL and the
     # issuers configurable so the tests can run it against their stand-in.
-    claims = google_id_token.verify_token(
-        token,
-        GoogleRequest(session=_http()),
-        audience=_config("GOOGLE_CLIENT_ID"),
-        certs_url=_config("GOOGLE_CERTS_URL", GOOGLE_DEFAULTS),
-        clock_skew_in_seconds=CLOCK_SKEW,
-    )
+    claims = verify_jwt(token, _keys().google, audience=_config("GOOGLE_CLIENT_ID"))
     issuers = _config("GOOGLE_ISSUERS", GOOGLE_DEFAULTS)
     if isinstance(issuers, str):  # from the environment: a comma-separated list
         issuers = [issuer.strip() for issuer in issuers.split(",")]
@@ -415,10 +475,13 @@ def _finish(make_user, claims: dict, method: str, nxt: str):
     try:
         with current_storage().sessions.begin() as db:
             user = make_user(db, claims)
-            _audit_sign_in(db, _org_or_none(db, user.org), user, method)
+            org = _org_or_none(db, user.org)
+            if org is None:
+                raise Refused(NO_ACCESS)
+            _audit_sign_in(db, org, user, method)
+            sign_in(db, org, user, method=method)
     except Refused as refused:
         return _refused(str(refused))
-    sign_in(user)
     return _no_referrer(redirect(_safe_next(nxt)))
 
 

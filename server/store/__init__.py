@@ -1,4 +1,5 @@
-"""Persistence: organisations, admins, versioned policies, the audit log, counters, sign-in links.
+"""Persistence: organisations, admins, versioned policies, the audit log, counters, sign-in links,
+admin console sessions.
 
 SQLAlchemy 2 over a SQLite file (the default: nothing to install) or PostgreSQL (`DATABASE_URL`),
 schema by Alembic migrations (`migrate.upgrade` / `migrate.downgrade`, `draftlint db ...`).
@@ -19,8 +20,18 @@ Organisations (`orgs`):
     add_admin(session, org, email, role, *, actor) -> Admin     # owner | editor | viewer
     get_admin(session, org, email) -> Admin | None
     list_admins(session, org) -> list[Admin]
+    remove_admin(session, org, email, *, actor) -> Removal   # and ends their sessions; NotFound
     issue_sign_in_token(session, org, email, *, actor, lifetime=24h) -> str   # only copy
     redeem_sign_in_token(session, token) -> Admin                    # once; NotFound otherwise
+
+Admin console sessions (`admin_sessions`); only a SHA-256 of the session id is stored, and
+ending a session deletes its row (these do not write the audit log; their callers do):
+    start_admin_session(session, org, email, role, *, method, app_role=False) -> str  # the id
+    find_admin_session(session, sid) -> ActiveSession | None   # live; the admin list's role now
+    end_admin_session(session, sid) -> bool                     # sign-out
+    end_admin_sessions(session, org, email) -> int              # everywhere; how many were live
+    count_admin_sessions(session, org, email) -> int
+    purge_expired_admin_sessions(session) -> int
 
 Policies (`policies`); ETags are strong validators like '"draft-7"':
     get_draft(session, org) -> PolicyDraft                           # .document, .etag
@@ -50,6 +61,16 @@ Every function scopes its queries to the `org` it is given; the HTTP layer must 
 the signed-in admin's own organisation (tests/store/test_isolation.py checks the store side).
 """
 
+from .admin_sessions import (
+    ADMIN_SESSION_LIFETIME,
+    ActiveSession,
+    count_admin_sessions,
+    end_admin_session,
+    end_admin_sessions,
+    find_admin_session,
+    purge_expired_admin_sessions,
+    start_admin_session,
+)
 from .audit import list_entries
 from .cache import PolicyCache
 from .database import connect, resolve_url, session_factory
@@ -58,6 +79,7 @@ from .errors import AlreadyExists, NotFound, StaleWrite
 from .migrate import downgrade, upgrade
 from .models import (
     Admin,
+    AdminSession,
     AliasKind,
     AuditEntry,
     OrgAlias,
@@ -66,8 +88,10 @@ from .models import (
     PolicyDraft,
     PolicyVersion,
     Role,
+    SignInMethod,
 )
 from .orgs import (
+    Removal,
     add_admin,
     add_alias,
     create_org,
@@ -77,6 +101,7 @@ from .orgs import (
     list_admins,
     org_for_alias,
     redeem_sign_in_token,
+    remove_admin,
 )
 from .policies import (
     current_version,
@@ -94,7 +119,10 @@ from .policies import (
 from .stats import counts_per_outcome, counts_per_rule_per_day, record_events
 
 __all__ = [
+    "ADMIN_SESSION_LIFETIME",
+    "ActiveSession",
     "Admin",
+    "AdminSession",
     "AliasKind",
     "AlreadyExists",
     "AuditEntry",
@@ -106,11 +134,14 @@ __all__ = [
     "PolicyCache",
     "PolicyDraft",
     "PolicyVersion",
+    "Removal",
     "Role",
+    "SignInMethod",
     "StaleWrite",
     "add_admin",
     "add_alias",
     "connect",
+    "count_admin_sessions",
     "counts_per_outcome",
     "counts_per_rule_per_day",
     "create_org",
@@ -119,7 +150,10 @@ __all__ = [
     "diff_versions",
     "downgrade",
     "draft_policy",
+    "end_admin_session",
+    "end_admin_sessions",
     "export_draft_yaml",
+    "find_admin_session",
     "get_admin",
     "get_draft",
     "get_org",
@@ -131,11 +165,14 @@ __all__ = [
     "list_versions",
     "org_for_alias",
     "publish",
+    "purge_expired_admin_sessions",
     "record_events",
     "redeem_sign_in_token",
+    "remove_admin",
     "resolve_url",
     "rollback",
     "save_draft",
     "session_factory",
+    "start_admin_session",
     "upgrade",
 ]

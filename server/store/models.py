@@ -15,6 +15,7 @@ from enum import StrEnum
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -39,6 +40,14 @@ class Role(StrEnum):
     OWNER = "owner"  # everything, including managing admins
     EDITOR = "editor"  # edit, publish and roll back policies
     VIEWER = "viewer"  # read policies, audit log and statistics
+
+
+class SignInMethod(StrEnum):
+    """How an admin session began."""
+
+    LINK = "link"  # a one-time link from `draftlint admin create`
+    ENTRA = "entra"  # Microsoft Entra ID
+    GOOGLE = "google"  # Google Workspace
 
 
 class Outcome(StrEnum):
@@ -237,3 +246,30 @@ class SignInToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AdminSession(Base):
+    """A signed-in admin console session. The browser's cookie holds a random session id; only
+    its SHA-256 is kept here, so a database leak gives no working session. Ending a session is
+    deleting its row; a row past `expires_at` is ended too (and purged at the next sign-in).
+
+    `role` is the role granted at sign-in. With `app_role` false it came from the admin list,
+    which is read again on every request (a lowered role applies at once, a removed admin is
+    out); with `app_role` true it came from the ID token's app roles (Entra), and stands.
+    """
+
+    __tablename__ = "admin_sessions"
+    __table_args__ = (
+        Index("ix_admin_sessions_org_id_email", "org_id", "email"),
+        CheckConstraint(_one_of("role", Role), name="role"),
+        CheckConstraint(_one_of("method", SignInMethod), name="method"),
+    )
+
+    sid_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # hex SHA-256
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(EMAIL)  # lower-cased
+    role: Mapped[str] = mapped_column(String(16))
+    app_role: Mapped[bool] = mapped_column(Boolean)
+    method: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

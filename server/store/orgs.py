@@ -6,13 +6,15 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import audit
+from .admin_sessions import end_admin_sessions
 from .errors import AlreadyExists, NotFound
 from .models import Admin, AliasKind, OrgAlias, Organisation, PolicyDraft, Role, SignInToken, utcnow
 
@@ -81,6 +83,47 @@ def get_admin(session: Session, org: Organisation, email: str) -> Admin | None:
 
 def list_admins(session: Session, org: Organisation) -> list[Admin]:
     return list(session.scalars(select(Admin).where(Admin.org_id == org.id).order_by(Admin.email)))
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """What `remove_admin` did."""
+
+    email: str
+    role: Role | None  # the role on the admin list; None: not on it (an app-role admin)
+    sessions: int  # live sessions ended
+
+
+def remove_admin(
+    session: Session, org: Organisation, email: str, *, actor: str, now: datetime | None = None
+) -> Removal:
+    """Take `email` off the organisation's admin list, end every session of theirs and void
+    their unused sign-in links. Someone who is not on the list but signed in through an Entra
+    app role only has their sessions ended (the app role itself lives in Entra). NotFound when
+    there is neither an admin nor a session to end."""
+    email = _normalise_email(email)
+    admin = get_admin(session, org, email)
+    role = Role(admin.role) if admin is not None else None
+    ended = end_admin_sessions(session, org, email, now=now)
+    if admin is None and ended == 0:
+        raise NotFound(f"no admin {email!r} in {org.slug}, and no session of theirs to end")
+    if admin is not None:
+        session.delete(admin)
+        session.execute(
+            delete(SignInToken)
+            .where(SignInToken.org_id == org.id, SignInToken.email == email)
+            .execution_options(synchronize_session=False)
+        )
+        session.flush()
+    audit.record(
+        session,
+        org,
+        actor,
+        "admin.remove",
+        f"admin/{email}",
+        {"role": role.value if role else None, "sessions": ended},
+    )
+    return Removal(email=email, role=role, sessions=ended)
 
 
 def issue_sign_in_token(

@@ -180,6 +180,8 @@ def import_draft_yaml(
         raise ValidationError({"_schema": [f"Malformed YAML: {exc}"]}) from None
     except ValueError:  # an integer of over 4,300 digits
         raise ValidationError({"_schema": ["A number in the YAML has too many digits."]}) from None
+    if document is None and text.strip():  # "null", "~": only an empty file means defaults
+        raise ValidationError({"_schema": ["The YAML must be a mapping (rules, exemptions)."]})
     return save_draft(
         session,
         org,

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qs, urlsplit
 
+import idp as idp_support
 import pytest
 from sign_in_links import redeem
 
@@ -297,6 +298,80 @@ def test_google_refusals(app, idp, make_admin, case, claims, tamper, rogue):
     response = _google_sign_in(client, idp)
     assert response.status_code == 403, case
     assert _who(client) == 401
+
+
+# --- the providers' signing keys (server/keys.py) -------------------------------------------
+
+
+def _owner_signs_in(face, app, idp, make_admin):
+    """The owner of DOMAIN, who signs in with `face`: a function that does it on a new client
+    and returns the callback's response and the client."""
+    if face == "entra":
+        make_admin(DOMAIN, None, entra_tenant=TENANT)
+        idp.claims = {
+            "tid": TENANT,
+            "preferred_username": "anna@corp.example",
+            "roles": ["Draftlint.Owner"],
+        }
+    else:
+        make_admin(DOMAIN, "gina@corp.example", "owner", google_domain=DOMAIN)
+        idp.claims = {"email": "gina@corp.example", "hd": DOMAIN}
+
+    def sign_in():
+        client = app.test_client()
+        flow = _entra_sign_in if face == "entra" else _google_sign_in
+        return flow(client, idp), client
+
+    return sign_in
+
+
+KEY_ENDPOINTS = {"entra": "entra-keys", "google": "google-certs"}
+
+
+@pytest.mark.parametrize("face", ["entra", "google"])
+def test_the_signing_keys_are_fetched_once_for_all_sign_ins(app, idp, make_admin, face):
+    sign_in = _owner_signs_in(face, app, idp, make_admin)
+    for _ in range(3):
+        response, client = sign_in()
+        assert response.status_code == 302
+        assert _who(client)["role"] == "owner"
+    assert idp.key_calls == [KEY_ENDPOINTS[face]]
+
+
+@pytest.mark.parametrize("face", ["entra", "google"])
+def test_a_rotated_signing_key_is_fetched_at_once(app, idp, make_admin, face):
+    sign_in = _owner_signs_in(face, app, idp, make_admin)
+    assert sign_in()[0].status_code == 302
+    idp.rotate()
+    response, client = sign_in()
+    assert response.status_code == 302
+    assert _who(client)["role"] == "owner"
+    assert idp.key_calls == [KEY_ENDPOINTS[face]] * 2
+
+
+@pytest.mark.parametrize("face", ["entra", "google"])
+@pytest.mark.parametrize("outage", ["down", "captive portal"])
+def test_unavailable_signing_keys_are_a_503_not_a_refusal(app, idp, make_admin, face, outage):
+    """The provider signed the person in, and we cannot check its token: "try again", not
+    "you are not an admin"."""
+    name = KEY_ENDPOINTS[face]
+    if outage == "down":
+        idp.key_fail.add(name)
+    else:
+        idp.key_answers[name] = b"<html><body>Sign in to the hotel Wi-Fi</body></html>"
+        idp.key_cache_control[name] = "public, max-age=86400"
+    response, client = _owner_signs_in(face, app, idp, make_admin)()
+    assert response.status_code == 503, response.get_data(as_text=True)
+    assert "unavailable right now; try again" in response.get_data(as_text=True)
+    assert _who(client) == 401
+    assert idp.key_calls == [name]
+
+
+@pytest.mark.parametrize("setting", ["ENTRA_JWKS_URI", "GOOGLE_CERTS_URL"])
+def test_a_keys_url_over_plain_http_stops_the_start(make_app, sqlite_url, idp, setting):
+    plain = idp_support.idp_config(idp)[setting].replace("https://", "http://")
+    with pytest.raises(ValueError, match=f"{setting} must be an https:// URL"):
+        make_app(sqlite_url, **{setting: plain})
 
 
 # --- the session ---------------------------------------------------------------------------

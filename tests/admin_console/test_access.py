@@ -21,6 +21,7 @@ PAGES = (
     "/admin/history/1/rollback",
     "/admin/audit",
     "/admin/stats",
+    "/admin/session",
 )
 
 

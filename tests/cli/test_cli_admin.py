@@ -176,3 +176,72 @@ def test_commands_need_an_upgraded_database(tmp_path, monkeypatch, capsys):
 
     assert main(["org", "alias", "--org", "corp.example", "--entra-tenant", TENANT]) == 2
     assert "run `draftlint db upgrade` first" in capsys.readouterr().err
+
+
+# --- admin remove (what it does to live sessions: tests/admin/test_revocation.py) ----------
+
+REMOVE = ["admin", "remove", "--org", "corp.example", "--email", "olga@corp.example"]
+
+
+def _sessions_of(url: str) -> list[str]:
+    engine = store.connect(url)
+    try:
+        with store.session_factory(engine)() as session:
+            return [row.email for row in session.query(store.AdminSession).all()]
+    finally:
+        engine.dispose()
+
+
+def _start_session(url: str, email: str, role: str, **options) -> None:
+    engine = store.connect(url)
+    try:
+        with store.session_factory(engine).begin() as session:
+            org = store.get_org(session, "corp.example")
+            store.start_admin_session(session, org, email, role, **options)
+    finally:
+        engine.dispose()
+
+
+def test_admin_remove_takes_the_admin_off_and_ends_their_sessions(database_url, capsys):
+    assert create("--role", "editor") == 0
+    _start_session(database_url, "olga@corp.example", "editor", method="link")
+    capsys.readouterr()
+
+    assert main(REMOVE) == 0
+    assert capsys.readouterr().out == (
+        "Removed olga@corp.example (editor) from corp.example; ended 1 session.\n"
+    )
+    assert _sessions_of(database_url) == []
+
+    assert main(REMOVE) == 2  # again: nobody left to remove
+    assert capsys.readouterr().err == (
+        "draftlint: no admin 'olga@corp.example' in corp.example, and no session of theirs to "
+        "end: nothing was changed\n"
+    )
+
+
+def test_admin_remove_of_an_app_role_admin_says_what_it_did(database_url, capsys):
+    assert create() == 0
+    _start_session(database_url, "anna@corp.example", "owner", method="entra", app_role=True)
+    capsys.readouterr()
+
+    code = main(["admin", "remove", "--org", "corp.example", "--email", "anna@corp.example"])
+
+    assert code == 0
+    assert capsys.readouterr().out == (
+        "anna@corp.example is not on corp.example's admin list: signed in through a Microsoft "
+        "Entra app role. Ended 1 session. Take the Draftlint app role away in Entra ID, or they "
+        "can sign in again.\n"
+    )
+    assert _sessions_of(database_url) == []
+
+
+def test_admin_remove_in_an_unknown_org_exits_2(database_url, capsys):
+    assert main([*REMOVE[:3], "nobody.example", *REMOVE[4:]]) == 2
+    assert capsys.readouterr().err == "draftlint: no organisation 'nobody.example'\n"
+
+
+def test_admin_remove_needs_an_upgraded_database(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    assert main(REMOVE) == 2
+    assert "run `draftlint db upgrade` first" in capsys.readouterr().err

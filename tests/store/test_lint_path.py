@@ -7,7 +7,7 @@ import time
 from server import store
 from server.app import create_app
 
-API_KEY = "key-of-org-x"
+API_KEY = "key-of-org-x-0123456789"
 DRAFT = {"compose_type": "reply", "body": {"type": "text", "content": "OK, OK."}}
 
 
@@ -86,7 +86,12 @@ def test_without_a_migrated_database_linting_still_works_under_the_defaults(data
 
     report = _lint(client, {"Authorization": f"Bearer {API_KEY}"})
 
-    assert report["policy"] == {"org": None, "version": None}
+    assert report["policy"] == {
+        "org": None,
+        "version": None,
+        "fallback": "defaults",
+        "reason": "database-unavailable",
+    }
     assert report["findings"]
 
 
@@ -113,6 +118,11 @@ def test_a_database_that_never_answers_costs_a_lint_seconds_not_a_worker(rules):
         worker.start()
         worker.join(timeout=20)  # unbounded, libpq would wait for the kernel's TCP timeout
         assert not worker.is_alive(), "the lint waited on the silent database"
-        assert result["report"]["policy"] == {"org": None, "version": None}
+        assert result["report"]["policy"] == {
+            "org": None,
+            "version": None,
+            "fallback": "defaults",
+            "reason": "database-unavailable",
+        }
     finally:
         silent.close()

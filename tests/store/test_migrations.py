@@ -18,6 +18,7 @@ TABLES = {
     "audit_entries",
     "counters",
     "sign_in_tokens",
+    "admin_sessions",
 }
 
 
@@ -51,9 +52,30 @@ def test_the_migrated_schema_matches_the_models(database):
 
 def test_draftlint_db_upgrade_and_downgrade(database_url, capsys):
     assert main(["db", "upgrade", "--database-url", database_url]) == 0
+    assert "database at revision 0002" in capsys.readouterr().out
+    assert main(["db", "downgrade", "--database-url", database_url]) == 0  # one step
     assert "database at revision 0001" in capsys.readouterr().out
-    assert main(["db", "downgrade", "--database-url", database_url]) == 0
-    assert "database at revision base (empty)" in capsys.readouterr().out
     engine = store.connect(database_url)
+    assert _tables(engine) == TABLES - {"admin_sessions"}
+    assert main(["db", "downgrade", "base", "--database-url", database_url]) == 0
+    assert "database at revision base (empty)" in capsys.readouterr().out
     assert _tables(engine) == set()
+    engine.dispose()
+
+
+def test_upgrading_a_0001_database_keeps_its_rows_and_adds_admin_sessions(database_url):
+    """An install made before server-side sessions upgrades in place (`draftlint db upgrade`)."""
+    engine = store.connect(database_url)
+    migrate.upgrade(engine, "0001")
+    with store.session_factory(engine).begin() as session:
+        org = store.create_org(session, "corp.example", "Corp", actor="cli")
+        store.add_admin(session, org, "olga@corp.example", "owner", actor="cli")
+
+    migrate.upgrade(engine)
+    assert migrate.current_revision(engine) == "0002"
+    with store.session_factory(engine).begin() as session:
+        org = store.get_org(session, "corp.example")
+        assert store.get_admin(session, org, "olga@corp.example").role == "owner"
+        sid = store.start_admin_session(session, org, "olga@corp.example", "owner", method="link")
+        assert store.find_admin_session(session, sid).email == "olga@corp.example"
     engine.dispose()

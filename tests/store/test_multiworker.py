@@ -13,7 +13,7 @@ import requests
 
 from server import store
 
-API_KEY = "multiworker-key"
+API_KEY = "multiworker-key-0123456789"
 DRAFT = {
     "compose_type": "reply_all",
     "to": [{"email": "a@x.example"}, {"email": "b@x.example"}, {"email": "c@x.example"}],

@@ -7,7 +7,7 @@ from linters import lint
 from server import store
 from server.app import create_app
 
-API_KEY = "key-of-corp"
+API_KEY = "key-of-corp-0123456789"
 CANARY = "canary7f3a9c"
 MARKER = "policy-marker-5d1e"  # policy text that is meant to be stored: proves the search works
 
