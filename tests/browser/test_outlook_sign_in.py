@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 
 from server import store
 from server.app import create_app
-from server.manifests import COMMANDS_PATH, SEND_HANDLER, TASKPANE_PATH
+from server.outlook.manifest import COMMANDS_PATH, SEND_HANDLER, TASKPANE_PATH
 from server.store import migrate
 
 TENANT = "a1a1a1a1-0000-4000-8000-00000000000a"

@@ -1,11 +1,12 @@
 """Request verification: only Google's add-on runtime, for our deployment, for a user of a known
 organisation, gets through. Tokens are minted with the stand-in's keys and checked against its
-certificates over HTTP; nothing in the app is patched."""
+certificates over HTTPS; nothing in the app is patched."""
+
+import dataclasses
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
 
-from server.gmail.verify import CachedCertificates, Refused, Verifier
+from server.gmail.verify import CertificatesUnavailable, Refused, Verifier
 
 BASE = "https://lint.corp.example"
 COMPOSE = f"{BASE}/gmail/compose"
@@ -31,6 +32,11 @@ def _refusals(google):
         },
         "wrong audience": {"system": google.system_token("https://evil.example/gmail/compose")},
         "audience of another base": {"system": google.system_token(f"{BASE}.evil/gmail/compose")},
+        # The two tokens' audiences differ: the system token's is the endpoint URL, the user's
+        # is the deployment's OAuth client id. Neither is accepted with the other's.
+        "system token for the OAuth client": {
+            "system": google.system_token(support.OAUTH_CLIENT_ID)
+        },
         "wrong service account": {
             "system": google.system_token(
                 COMPOSE, email="service-999@gcp-sa-gsuiteaddons.iam.gserviceaccount.com"
@@ -59,6 +65,7 @@ def _refusals(google):
             )
         },
         "user token for another client": {"user": google.user_token(aud="other-client")},
+        "user token for the endpoint URL": {"user": google.user_token(aud=COMPOSE)},
         "user token expired": {
             "user": google.mint(
                 {
@@ -83,6 +90,7 @@ REFUSALS = [
     "rogue key",
     "wrong audience",
     "audience of another base",
+    "system token for the OAuth client",
     "wrong service account",
     "email not verified",
     "no email",
@@ -92,6 +100,7 @@ REFUSALS = [
     "bad user token",
     "user token rogue key",
     "user token for another client",
+    "user token for the endpoint URL",
     "user token expired",
     "user email not verified",
     "personal account (no hd)",
@@ -180,35 +189,50 @@ def test_dev_mode_needs_no_token(make_app, sqlite_url, google, cards_check):
     cards_check.check_card(cards_check.card_of(response.get_json(), wrapped=False))
 
 
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _with_clock(app, clock: Clock) -> Verifier:
+    """The app's Gmail verifier rebuilt on `clock` (the same settings, a fresh key cache)."""
+    services = app.extensions["draftlint.gmail"]
+    verifier = Verifier(services.settings, clock=clock)
+    app.extensions["draftlint.gmail"] = dataclasses.replace(services, verifier=verifier)
+    return verifier
+
+
 def test_rotated_keys_are_fetched_again_at_most_once_a_minute(app, google):
-    """Google rotates its signing keys: a token signed with a key we have not fetched is
-    refused until the cached certificates are a minute old, then they are fetched again."""
-    now = [1000.0]
-    settings = app.extensions["draftlint.gmail"].settings
-    verifier = Verifier(settings, CachedCertificates(clock=lambda: now[0]))
+    """Google rotates its signing keys: a token signed with a key id we have not fetched makes
+    us fetch the certificates again at once, but not again within the minute."""
+    clock = Clock()
+    verifier = _with_clock(app, clock)
     sessions = app.extensions["draftlint.storage"].sessions
-    old = google.signing_key, google.certificate_pem
-    try:
-        with sessions() as db:
-            token = "Bearer " + google.system_token(COMPOSE)
-            assert verifier.caller(token, google.user_token(), [COMPOSE], db).org == "corp.example"
-            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            google.signing_key = key
-            google.certificate_pem = google.support._certificate(key)
-            token = "Bearer " + google.system_token(COMPOSE)
-            with pytest.raises(Refused):
-                verifier.caller(token, google.user_token(), [COMPOSE], db)
-            assert google.count("/oauth2/v1/certs") == 1
-            now[0] += 61
-            user = verifier.caller(token, google.user_token(), [COMPOSE], db)
-            assert (user.org, user.email, user.domain) == (
-                "corp.example",
-                "ana@corp.example",
-                "corp.example",
-            )
-            assert google.count("/oauth2/v1/certs") == 2
-    finally:
-        google.signing_key, google.certificate_pem = old
+    with sessions() as db:
+        token = "Bearer " + google.system_token(COMPOSE)
+        assert verifier.caller(token, google.user_token(), [COMPOSE], db).org == "corp.example"
+        google.rotate()
+        clock.now += 5
+        token = "Bearer " + google.system_token(COMPOSE)
+        user = verifier.caller(token, google.user_token(), [COMPOSE], db)
+        assert (user.org, user.email, user.domain) == (
+            "corp.example",
+            "ana@corp.example",
+            "corp.example",
+        )
+        assert google.count("/oauth2/v1/certs") == 2
+        google.rotate()
+        clock.now += 5  # within the minute of the last forced fetch: refused, nothing fetched
+        token = "Bearer " + google.system_token(COMPOSE)
+        with pytest.raises(Refused):
+            verifier.caller(token, google.user_token(), [COMPOSE], db)
+        assert google.count("/oauth2/v1/certs") == 2
+        clock.now += 60
+        assert verifier.caller(token, google.user_token(), [COMPOSE], db).org == "corp.example"
+        assert google.count("/oauth2/v1/certs") == 3
 
 
 @pytest.mark.parametrize(
@@ -238,7 +262,10 @@ def test_a_malformed_token_is_refused_without_asking_google(app, post, google, t
 )
 def test_an_answer_that_is_not_certificates_is_not_kept(answer, app, post, google):
     """A 200 that is not Google's certificates (a proxy's page, with a long max-age) is not
-    cached: the request is a 503 like any outage, and the next one asks again."""
+    cached: the request is a 503 like any outage, tried again ten seconds later, not refused for
+    hours."""
+    clock = Clock()
+    _with_clock(app, clock)
     client = app.test_client()
     google.certs_answer = answer
     for _ in range(2):
@@ -246,25 +273,29 @@ def test_an_answer_that_is_not_certificates_is_not_kept(answer, app, post, googl
         assert response.status_code == 503, response.get_data(as_text=True)
         assert response.mimetype == "application/problem+json"
         assert "certificates" in response.get_json()["detail"]
-    assert google.count("/oauth2/v1/certs") == 2  # asked each time: nothing was kept
+    assert google.count("/oauth2/v1/certs") == 1  # not asked again within ten seconds
     google.certs_answer = None
-    assert post(client, "compose", EVENT).status_code == 200  # not refused for hours
+    clock.now += 11
     assert post(client, "compose", EVENT).status_code == 200
-    assert google.count("/oauth2/v1/certs") == 3  # the real certificates are kept
+    assert post(client, "compose", EVENT).status_code == 200
+    assert google.count("/oauth2/v1/certs") == 2  # the real certificates are kept
 
 
-def test_certificates_cache_keeps_only_certificates(google):
-    """The transport itself: a non-certificate 200 raises google-auth's TransportError (the
-    503 path) and is not kept; the real answer is kept for its max-age."""
-    from google.auth.exceptions import TransportError
-
-    certificates = CachedCertificates()
+def test_the_key_cache_keeps_only_certificates(app, google):
+    """The cache itself: a non-certificate 200 is an outage (CertificatesUnavailable, the 503
+    path) and is not kept; the real answer is kept for its max-age."""
+    kid = google.kid
+    clock = Clock()
+    keys = Verifier(app.extensions["draftlint.gmail"].settings, clock=clock).keys
     google.certs_answer = b'{"kid": 42}'
-    with pytest.raises(TransportError):
-        certificates(google.certs_url)
+    with pytest.raises(CertificatesUnavailable):
+        keys.get(kid)
     google.certs_answer = None
-    first = certificates(google.certs_url)
-    assert certificates(google.certs_url) is first
+    clock.now += 11
+    first = keys.get(kid)
+    assert first is not None and keys.get(kid) is first
+    clock.now += 3599  # the stand-in's max-age is an hour
+    assert keys.get(kid) is first
     assert google.count("/oauth2/v1/certs") == 2
 
 

@@ -10,15 +10,17 @@ reuses) with:
   the assertion is a token this stand-in issued, and answers with a Graph token for that tenant;
 - Microsoft Graph under `/graph/v1.0`: the group filter by mail, the transitive user `$count`
   (refused without `ConsistencyLevel: eventual`, as Graph does), `me/getMailTips` and the message
-  filter by `internetMessageId`, each tenant seeing only its own data.
+  filter by `internetMessageId` or `conversationId`, each tenant seeing only its own data.
 
 Tests mint access tokens with `access_token(tenant, ...)` (any claim overridden or dropped, any key,
 key id or algorithm), put directory data in `groups`, `mail_tips` and `messages`, and use the
 switches: `fail` (endpoint names answering 503), `stall` (endpoint name -> seconds to wait before
 answering), `trickle` (endpoint name -> seconds between the bytes of its answer's body: a server
 that answers, but too slowly for any per-read timeout to notice), `documents` (endpoint name ->
-the JSON served instead of the real answer, e.g. a malformed discovery document) and `calls`
-(every endpoint hit, in order); `graph_peak` is the most Graph requests seen in flight at once.
+the JSON served instead of the real answer, e.g. a malformed discovery document; bytes are served
+as they are, as an HTML page), `cache_control` (endpoint name -> its Cache-Control header; none by
+default) and `calls` (every endpoint hit, in order); `graph_peak` is the most Graph requests seen
+in flight at once.
 Endpoint names: `discovery`, `jwks`, `tenant-discovery`, `token`, `groups`, `count`, `mailtips`,
 `messages`. Nothing in the app is patched.
 
@@ -67,6 +69,7 @@ class MicrosoftStandIn:
     stall: dict[str, float] = field(default_factory=dict)
     trickle: dict[str, float] = field(default_factory=dict)
     documents: dict[str, object] = field(default_factory=dict)
+    cache_control: dict[str, str] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
     graph_in_flight: int = 0
     graph_peak: int = 0
@@ -89,6 +92,7 @@ class MicrosoftStandIn:
             self.stall,
             self.trickle,
             self.documents,
+            self.cache_control,
         ):
             collection.clear()
         self.graph_peak = 0
@@ -293,9 +297,20 @@ class _Handler(BaseHTTPRequestHandler):
                 value.append(tips)
             return self._json({"value": value})
         if name == "messages":
-            message_id = _odata_eq(query.get("$filter", ""), "internetMessageId")
-            message = s.messages.get((tenant, message_id or ""))
-            return self._json({"value": [message] if message else []})
+            expression = query.get("$filter", "")
+            message_id = _odata_eq(expression, "internetMessageId")
+            if message_id is not None:
+                message = s.messages.get((tenant, message_id))
+                return self._json({"value": [message] if message else []})
+            conversation = _odata_eq(expression, "conversationId")
+            if conversation is None or "$orderby" in query:
+                return self._json({"error": {"code": "InefficientFilter"}}, 400)
+            found = [
+                message
+                for (owner, _), message in s.messages.items()
+                if owner == tenant and message.get("conversationId") == conversation
+            ]
+            return self._json({"value": found[: int(query.get("$top", "10"))]})
         return self._json({"error": {"code": "BadRequest"}}, 400)
 
     def _switched(self, name: str) -> bool:
@@ -309,7 +324,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._json({"error": "temporarily_unavailable"}, 503)
             return True
         if name in s.documents:
-            self._send(json.dumps(s.documents[name]).encode(), "application/json", 200)
+            document = s.documents[name]
+            if isinstance(document, bytes):
+                self._send(document, "text/html", 200)
+            else:
+                self._send(json.dumps(document).encode(), "application/json", 200)
             return True
         return False
 
@@ -332,6 +351,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
+            cache_control = self.standin.cache_control.get(self.endpoint or "")
+            if cache_control:
+                self.send_header("Cache-Control", cache_control)
             self.end_headers()
             if not interval:
                 self.wfile.write(data)

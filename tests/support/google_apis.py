@@ -1,9 +1,14 @@
 """A stand-in for the Google services the Gmail add-on talks to, shared by tests/gmail and
 tools/bench_gmail.py.
 
-Plain HTTP on 127.0.0.1:<port>, served from a thread, with its own RSA keys:
-- `/oauth2/v1/certs`: the ID-token signing certificate in Google's x509 JSON format, with a
-  Cache-Control max-age as Google sends; `mint()` signs ID tokens with that key (or a rogue one);
+Served from threads on 127.0.0.1, with its own RSA keys, on two ports:
+- `certs_url` (HTTPS, a self-signed certificate made the way tests/support/idp.py makes its own:
+  `ca_bundle`, which the app trusts through `OIDC_CA_BUNDLE`): `/oauth2/v1/certs`, the ID-token
+  signing certificates in Google's x509 JSON format, with a Cache-Control max-age as Google sends
+  (`certs_cache_control`); `mint()` signs ID tokens with the newest key (or a rogue one), and
+  `rotate()` publishes a new key under a new key id, as Google does;
+- `base` (plain HTTP: the Gmail and Directory clients, httplib2, trust only the public CAs) for
+  the APIs below (the HTTPS port answers them too):
 - `/token`: the OAuth token endpoint for a service account's JWT-bearer grant (it checks the
   assertion's signature, subject and scope, and hands out an access token);
 - `/gmail/v1/users/me/...`: `threads.get` (metadata format, only the requested headers),
@@ -14,7 +19,7 @@ Plain HTTP on 127.0.0.1:<port>, served from a thread, with its own RSA keys:
 Tests set `delay` (seconds before each API answer) and `fail` (API name -> HTTP status) to
 check that the add-on degrades, and read `calls` (method and path, never a body) to check caching.
 `certs_answer` (bytes) replaces the certificates with another 200 answer, cacheable like them,
-as a captive portal or a misconfigured proxy would serve.
+as a captive portal or a misconfigured proxy would serve. `reset()` puts the first key back.
 Nothing in the app is patched: it reaches this server through its configured URLs.
 
 This is a plain module, not a conftest: pytest puts tests/support on sys.path (pyproject.toml), so
@@ -24,9 +29,11 @@ conftests `import google_apis`, and tools/bench_gmail.py through tools/standins.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import json
 import secrets
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -38,6 +45,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import idp
 import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -118,11 +126,16 @@ def message(
 
 @dataclass
 class GoogleStandIn:
-    base: str
-    signing_key: rsa.RSAPrivateKey
+    base: str  # plain HTTP: the APIs
+    tls_base: str  # HTTPS: the certificates
+    ca_bundle: str  # the HTTPS port's self-signed certificate
+    signing_key: rsa.RSAPrivateKey  # the newest key, which signs new tokens
     rogue_key: rsa.RSAPrivateKey
     directory_key: rsa.RSAPrivateKey
     certificate_pem: str
+    kid: str = KID
+    older: dict[str, tuple[rsa.RSAPrivateKey, str]] = field(default_factory=dict)  # still published
+    certs_cache_control: str = "public, max-age=3600"
     mailbox: dict[str, Message] = field(default_factory=dict)  # message id -> message
     groups: list[dict] = field(default_factory=list)
     page_size: int = 200
@@ -142,6 +155,24 @@ class GoogleStandIn:
         self.subjects.clear()
         self.page_size, self.delay = 200, 0.0
         self.certs_answer = None
+        self.certs_cache_control = "public, max-age=3600"
+        if KID in self.older:
+            self.signing_key, self.certificate_pem = self.older[KID]
+        self.older.clear()
+        self.kid = KID
+
+    def rotate(self) -> str:
+        """Sign new tokens with a new key under a new key id; the old ones stay published."""
+        self.older[self.kid] = (self.signing_key, self.certificate_pem)
+        self.kid = f"google-key-{len(self.older) + 1}-{secrets.token_hex(4)}"
+        self.signing_key = _key()
+        self.certificate_pem = _certificate(self.signing_key)
+        return self.kid
+
+    def certificates(self) -> dict[str, str]:
+        """What `/oauth2/v1/certs` answers: key id -> PEM certificate, every published key."""
+        published = {kid: pem for kid, (_, pem) in self.older.items()}
+        return {**published, self.kid: self.certificate_pem}
 
     def add(self, *messages: Message) -> None:
         for item in messages:
@@ -153,7 +184,7 @@ class GoogleStandIn:
 
     @property
     def certs_url(self) -> str:
-        return f"{self.base}/oauth2/v1/certs"
+        return f"{self.tls_base}/oauth2/v1/certs"
 
     def mint(self, claims: dict, *, rogue: bool = False, lifetime: int = 3600) -> str:
         """An ID token signed by the stand-in's key (or a rogue key it does not publish)."""
@@ -161,7 +192,7 @@ class GoogleStandIn:
         body = {"iss": ISSUER, "iat": now - 1, "exp": now + lifetime, **claims}
         body = {k: v for k, v in body.items() if v is not None}
         key = self.rogue_key if rogue else self.signing_key
-        return jwt.encode(body, key, algorithm="RS256", headers={"kid": KID})
+        return jwt.encode(body, key, algorithm="RS256", headers={"kid": self.kid})
 
     def system_token(self, audience: str, **claims) -> str:
         """The token Google's add-on runtime sends in `Authorization: Bearer`."""
@@ -221,9 +252,10 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path == "/oauth2/v1/certs":
             if "certs" in google.fail:
                 return self._json({"error": "unavailable"}, google.fail["certs"])
+            cache = google.certs_cache_control
             if google.certs_answer is not None:
-                return self._raw(google.certs_answer, "text/html", cache="public, max-age=3600")
-            return self._json({KID: google.certificate_pem}, cache="public, max-age=3600")
+                return self._raw(google.certs_answer, "text/html", cache=cache)
+            return self._json(google.certificates(), cache=cache)
         if parts.path.startswith("/gmail/v1/users/me/"):
             return self._gmail(parts.path.removeprefix("/gmail/v1/users/me/"), query)
         if parts.path == "/admin/directory/v1/groups":
@@ -346,27 +378,34 @@ def _metadata(item: Message, wanted: set[str]) -> dict:
 
 
 @contextmanager
-def serve() -> Iterator[GoogleStandIn]:
-    """Run the stand-in until the block ends."""
-    handler = type("Handler", (_Handler,), {})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    signing_key = _key()
-    google = GoogleStandIn(
-        base=f"http://127.0.0.1:{server.server_address[1]}",
-        signing_key=signing_key,
-        rogue_key=_key(),
-        directory_key=_key(),
-        certificate_pem=_certificate(signing_key),
-    )
-    handler.google = google
-    thread = threading.Thread(target=server.serve_forever, name="google-stand-in", daemon=True)
-    thread.start()
-    try:
-        yield google
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+def serve(folder: Path | None = None) -> Iterator[GoogleStandIn]:
+    """Run the stand-in until the block ends; its TLS certificate goes into `folder` (a
+    temporary one when not given)."""
+    with contextlib.ExitStack() as stack:
+        if folder is None:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        handler = type("Handler", (_Handler,), {})
+        tls = stack.enter_context(idp.https_server(folder, handler, "google-stand-in-tls"))
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        signing_key = _key()
+        google = GoogleStandIn(
+            base=f"http://127.0.0.1:{server.server_address[1]}",
+            tls_base=f"https://127.0.0.1:{tls.server_address[1]}",
+            ca_bundle=str(folder / "cert.pem"),
+            signing_key=signing_key,
+            rogue_key=_key(),
+            directory_key=_key(),
+            certificate_pem=_certificate(signing_key),
+        )
+        handler.google = google
+        thread = threading.Thread(target=server.serve_forever, name="google-stand-in", daemon=True)
+        thread.start()
+        try:
+            yield google
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=5)
 
 
 def app_config(google: GoogleStandIn, folder: Path, **overrides) -> dict:
@@ -375,6 +414,7 @@ def app_config(google: GoogleStandIn, folder: Path, **overrides) -> dict:
         "GMAIL_ADDON_SERVICE_ACCOUNT": ADDON_SERVICE_ACCOUNT,
         "GMAIL_OAUTH_CLIENT_ID": OAUTH_CLIENT_ID,
         "GMAIL_CERTS_URL": google.certs_url,
+        "OIDC_CA_BUNDLE": google.ca_bundle,
         "GMAIL_API_ROOT": google.base + "/",
         "GMAIL_DIRECTORY_API_ROOT": google.base + "/",
         "GMAIL_DIRECTORY_CREDENTIALS": google.service_account_file(folder),

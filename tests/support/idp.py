@@ -10,6 +10,11 @@ browser is told to ignore certificate errors). It has its own RSA key, and two f
 
 Tests choose who signs in (`idp.claims`) and can spoil the token (`idp.tamper`,
 `idp.sign_with_rogue_key`) to check that verification refuses it; nothing is patched in the app.
+The two key endpoints, `entra-keys` and `google-certs` by name, have switches: `key_calls` (each
+fetch, by name), `key_fail` (names answering 503), `key_answers` (name -> bytes answered with 200
+as an HTML page instead of the keys, as a captive portal would), `key_cache_control` (name -> its
+Cache-Control header; none by default); `rotate()` signs new tokens with a new key under a new key
+id, the old ones still published. `reset()` puts all of it back.
 
 This is a plain module, not a conftest: pytest puts tests/support on sys.path (pyproject.toml),
 so conftests `import idp` and build their fixtures on `serve()` and `reset()`.
@@ -88,16 +93,46 @@ class IdentityProvider:
     authorize_requests: list = field(default_factory=list)
     token_requests: list = field(default_factory=list)
     pending: dict = field(default_factory=dict)  # code -> what the authorize request asked
+    kid: str = KID  # the key id of `signing_key`, which signs new tokens
+    older: dict[str, tuple[rsa.RSAPrivateKey, str]] = field(default_factory=dict)  # published
+    key_calls: list[str] = field(default_factory=list)
+    key_fail: set[str] = field(default_factory=set)
+    key_answers: dict[str, bytes] = field(default_factory=dict)
+    key_cache_control: dict[str, str] = field(default_factory=dict)
 
     def reset(self) -> None:
         self.claims, self.tamper, self.sign_with_rogue_key = {}, {}, False
         self.authorize_requests.clear()
         self.token_requests.clear()
         self.pending.clear()
+        if KID in self.older:
+            self.signing_key, self.signing_cert_pem = self.older[KID]
+        self.older.clear()
+        self.kid = KID
+        for switch in (self.key_calls, self.key_fail, self.key_answers, self.key_cache_control):
+            switch.clear()
+
+    def rotate(self) -> str:
+        """Sign new tokens with a new key under a new key id; the old ones stay published."""
+        self.older[self.kid] = (self.signing_key, self.signing_cert_pem)
+        self.kid = f"stand-in-key-{len(self.older) + 1}-{secrets.token_hex(4)}"
+        self.signing_key = _new_key()
+        cert = _self_signed(self.signing_key, "stand-in signing key")
+        self.signing_cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+        return self.kid
+
+    def _published(self) -> dict[str, tuple[rsa.RSAPrivateKey, str]]:
+        return {**self.older, self.kid: (self.signing_key, self.signing_cert_pem)}
 
     def jwks(self) -> dict:
-        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.signing_key.public_key()))
-        return {"keys": [{**jwk, "kid": KID, "use": "sig", "alg": "RS256"}]}
+        keys = []
+        for kid, (key, _) in self._published().items():
+            jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+            keys.append({**jwk, "kid": kid, "use": "sig", "alg": "RS256"})
+        return {"keys": keys}
+
+    def certificates(self) -> dict[str, str]:
+        return {kid: pem for kid, (_, pem) in self._published().items()}
 
     def id_token(self, face: str, request: dict) -> str:
         now = int(time.time())
@@ -125,7 +160,7 @@ class IdentityProvider:
         claims.update(self.tamper)
         claims = {k: v for k, v in claims.items() if v is not None}
         key = self.rogue_key if self.sign_with_rogue_key else self.signing_key
-        return jwt.encode(claims, key, algorithm="RS256", headers={"kid": KID})
+        return jwt.encode(claims, key, algorithm="RS256", headers={"kid": self.kid})
 
     def follow(self, location: str) -> str:
         """What the browser does at the authorize endpoint: returns the redirect back to us."""
@@ -157,9 +192,9 @@ class _Handler(BaseHTTPRequestHandler):
                 }
             )
         if parts.path == "/entra/keys":
-            return self._json(idp.jwks())
+            return self._keys("entra-keys", idp.jwks)
         if parts.path == "/google/certs":
-            return self._json({KID: idp.signing_cert_pem})
+            return self._keys("google-certs", idp.certificates)
         if parts.path in ("/entra/authorize", "/google/authorize"):
             idp.authorize_requests.append(query)
             code = secrets.token_urlsafe(16)
@@ -213,11 +248,25 @@ class _Handler(BaseHTTPRequestHandler):
             body["client_info"] = _b64url(json.dumps(info).encode())
         return self._json(body)
 
+    def _keys(self, name: str, keys):
+        idp = self.idp
+        idp.key_calls.append(name)
+        cache = idp.key_cache_control.get(name)
+        if name in idp.key_fail:
+            return self._json({"error": "temporarily_unavailable"}, 503)
+        if name in idp.key_answers:
+            return self._send(idp.key_answers[name], "text/html", 200, cache)
+        return self._send(json.dumps(keys()).encode(), "application/json", 200, cache)
+
     def _json(self, body: dict, status: int = 200):
-        data = json.dumps(body).encode()
+        self._send(json.dumps(body).encode(), "application/json", status)
+
+    def _send(self, data: bytes, kind: str, status: int, cache: str | None = None):
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
+        if cache:
+            self.send_header("Cache-Control", cache)
         self.end_headers()
         self.wfile.write(data)
 
