@@ -37,11 +37,13 @@ test: lint chromium
 eval: $(STAMP)
 	$(BIN)/python -m tools.eval
 
-# The lint core in process; the Outlook send handler in Chromium; the Gmail compose action.
+# The lint core in process; the Outlook send handler in Chromium; the Gmail compose action; the
+# backtest on a generated 200,000-message mbox (a few minutes).
 bench: $(STAMP) chromium
 	$(BIN)/python -m tools.bench
 	$(BIN)/python -m tools.bench_outlook
 	$(BIN)/python -m tools.bench_gmail
+	$(BIN)/python -m tools.bench_backtest
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -153,10 +153,21 @@ class Finding:
     data: dict = field(default_factory=dict)
 
 
+# Why a report's policy is not its organisation's current one (`PolicyRef.fallback`), set by the
+# adapter that chose the policy: the core only ever lints under the policy it is given.
+FALLBACKS = ("last-known", "defaults")
+FALLBACK_REASONS = ("database-unavailable", "policy-invalid")
+
+
 @dataclass(frozen=True, slots=True)
 class PolicyRef:
     org: str | None = None
     version: int | None = None
+    # None: the organisation's current policy (or the defaults, when it has none). "last-known":
+    # its policy as last seen, the current one could not be read; "defaults": the built-in
+    # defaults instead of whatever it has. `reason` says why (FALLBACK_REASONS).
+    fallback: str | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

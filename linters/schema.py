@@ -10,6 +10,8 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, ValidationError, fields, post_dump, post_load, validate
 
 from .model import (
+    FALLBACK_REASONS,
+    FALLBACKS,
     Address,
     Attachment,
     Body,
@@ -22,6 +24,7 @@ from .model import (
     RecipientType,
     Report,
     Severity,
+    mailbox_key,
 )
 
 # Generous caps: they bound memory and time per request, not what real mail needs.
@@ -30,6 +33,8 @@ MAX_NAME = 1000
 MAX_SUBJECT = 10_000
 MAX_RECIPIENTS = 100_000
 MAX_ATTACHMENTS = 1000
+MAX_MEMBER_COUNT = 10_000_000
+MAX_LOCALE = 35
 
 
 class Text(fields.String):
@@ -45,6 +50,15 @@ class Text(fields.String):
                 f"Unpaired surrogate at character {exc.start}: not valid Unicode text."
             ) from None
         return text
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON's true or false only: marshmallow's Boolean also takes 0, 1, "yes" and "on"."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if type(value) is not bool:
+            raise self.make_error("invalid", input=value)
+        return value
 
 
 def _enum(enum, **kwargs):
@@ -68,7 +82,7 @@ class AddressSchema(_Strict):
 class RecipientSchema(AddressSchema):
     type = _enum(RecipientType, load_default=RecipientType.USER)
     member_count = fields.Integer(
-        allow_none=True, strict=True, validate=validate.Range(min=0, max=10_000_000)
+        allow_none=True, strict=True, validate=validate.Range(min=0, max=MAX_MEMBER_COUNT)
     )
 
     @post_load
@@ -76,13 +90,28 @@ class RecipientSchema(AddressSchema):
         return Recipient(**data)
 
 
+class RecipientList(fields.List):
+    """A list of `RecipientSchema` objects; when every one is plainly valid it is read by the fast
+    path below (a recipient costs marshmallow ~10 µs), else by marshmallow, whole."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            fields.Nested(RecipientSchema),
+            load_default=(),
+            validate=validate.Length(max=MAX_RECIPIENTS),
+            **kwargs,
+        )
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if type(value) is list and not kwargs.get("partial"):
+            recipients = well_formed_recipients(value)
+            if recipients is not None:
+                return recipients
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 def _recipients(**kwargs):
-    return fields.List(
-        fields.Nested(RecipientSchema),
-        load_default=(),
-        validate=validate.Length(max=MAX_RECIPIENTS),
-        **kwargs,
-    )
+    return RecipientList(**kwargs)
 
 
 class BodySchema(_Strict):
@@ -97,7 +126,7 @@ class BodySchema(_Strict):
 class AttachmentSchema(_Strict):
     name = Text(load_default="", validate=validate.Length(max=MAX_NAME))
     size = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=0))
-    inline = fields.Boolean(load_default=False)
+    inline = StrictBoolean(load_default=False)
 
     @post_load
     def _make(self, data, **_):
@@ -133,15 +162,278 @@ class DraftSchema(_Strict):
     )
     in_reply_to = fields.Nested(OriginalSchema, allow_none=True)
     thread_id = Text(allow_none=True, validate=validate.Length(max=MAX_NAME))
-    locale = Text(allow_none=True, validate=validate.Length(max=35))
+    locale = Text(allow_none=True, validate=validate.Length(max=MAX_LOCALE))
 
     @post_load
     def _make(self, data, **_):
         return Draft(**_tupled(data))
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The fast path reads the schema as declared: not a subset, a partial or a list of drafts.
+        self._fast = not (
+            self.many or self.partial or self.only is not None or self.exclude or self.dump_only
+        )
+
+    def load(self, data, *, many=None, partial=None, unknown=None):
+        if self._fast and many is None and partial is None and unknown is None:
+            draft = well_formed_draft(data)
+            if draft is not None:
+                return draft
+        return super().load(data, many=many, partial=partial, unknown=unknown)
+
 
 def _tupled(data: dict) -> dict:
     return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+
+
+# --- the fast path ------------------------------------------------------------------------
+#
+# marshmallow spends several microseconds on each field it loads: a typical draft cost as much to
+# validate as to lint. A draft that plain checks find valid is built here directly, equal to what
+# the schemas above make of it; anything they do not plainly accept (a wrong type, a bound
+# exceeded, an unknown key, a null where none is allowed, a lone surrogate, "true" for a boolean,
+# a tuple for a list) goes through marshmallow, which words every error. The checks accept a
+# subset of what the schemas accept, never more; tests/linters/test_schema_fast_path.py holds the
+# two equal. Each key set is checked against its schema's fields at import, so a field added to a
+# schema and not here fails loudly instead of being dropped by the fast path (a changed bound or
+# default is the tests' to catch).
+
+_ADDRESS_KEYS = frozenset({"email", "name"})
+_RECIPIENT_KEYS = frozenset({"email", "name", "type", "member_count"})
+_BODY_KEYS = frozenset({"content", "type"})
+_ATTACHMENT_KEYS = frozenset({"name", "size", "inline"})
+_ORIGINAL_KEYS = frozenset({"from", "to", "cc", "bcc", "subject", "message_id"})
+_DRAFT_KEYS = frozenset(
+    {"client", "compose_type", "subject", "from", "to", "cc", "bcc", "body", "attachments"}
+    | {"in_reply_to", "thread_id", "locale"}
+)
+_ABSENT = object()
+_CLIENTS = {kind.value: kind for kind in Client}
+_RECIPIENT_TYPES = {kind.value: kind for kind in RecipientType}
+_COMPOSE_TYPES = {kind.value: kind for kind in ComposeType}
+_BODY_TYPES = {kind.value: kind for kind in BodyType}
+
+
+def _check_field_names() -> None:
+    for keys, schema in (
+        (_ADDRESS_KEYS, AddressSchema),
+        (_RECIPIENT_KEYS, RecipientSchema),
+        (_BODY_KEYS, BodySchema),
+        (_ATTACHMENT_KEYS, AttachmentSchema),
+        (_ORIGINAL_KEYS, OriginalSchema),
+        (_DRAFT_KEYS, DraftSchema),
+    ):
+        wire = {field.data_key or name for name, field in schema().fields.items()}
+        if keys != wire:
+            raise AssertionError(f"the fast path reads {sorted(keys)}, {schema.__name__} {wire}")
+
+
+_check_field_names()
+
+# A frozen dataclass's __init__ sets each field through object.__setattr__, then calls
+# __post_init__: more than half the cost of reading a recipient, and a draft can carry thousands.
+# Checked values go straight into the slots instead, `key` as `Recipient.__post_init__` sets it;
+# the tests hold the two ways equal.
+_new = object.__new__
+_set_email, _set_name, _set_type, _set_member_count, _set_key = (
+    Recipient.__dict__[name].__set__ for name in ("email", "name", "type", "member_count", "key")
+)
+
+
+def _valid_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def well_formed_recipients(items: list) -> list[Recipient] | None:
+    """The recipients `RecipientSchema` would load from `items`, when every one is plainly
+    valid; None as soon as one needs marshmallow (to be refused, or read in a way the checks
+    here do not cover)."""
+    recipients = []
+    append = recipients.append
+    types = _RECIPIENT_TYPES
+    keys = _RECIPIENT_KEYS
+    for item in items:
+        if type(item) is not dict or not item.keys() <= keys:
+            return None
+        email = item.get("email")
+        if (
+            type(email) is not str
+            or not 0 < len(email) <= MAX_EMAIL
+            or not (email.isascii() or _valid_unicode(email))
+        ):
+            return None
+        name = item.get("name")
+        if name is not None and (
+            type(name) is not str
+            or len(name) > MAX_NAME
+            or not (name.isascii() or _valid_unicode(name))
+        ):
+            return None
+        kind = item.get("type", "user")
+        if type(kind) is not str or kind not in types:
+            return None
+        count = item.get("member_count")
+        if count is not None and (type(count) is not int or not 0 <= count <= MAX_MEMBER_COUNT):
+            return None
+        recipient = _new(Recipient)
+        _set_email(recipient, email)
+        _set_name(recipient, name)
+        _set_type(recipient, types[kind])
+        _set_member_count(recipient, count)
+        _set_key(recipient, mailbox_key(email))
+        append(recipient)
+    return recipients
+
+
+def _text(value, limit: int | None, *, nullable: bool = False) -> bool:
+    """A string marshmallow's `Text` with `Length(max=limit)` takes as it is (or None, when
+    `nullable`)."""
+    if value is None:
+        return nullable
+    return (
+        type(value) is str
+        and (limit is None or len(value) <= limit)
+        and (value.isascii() or _valid_unicode(value))
+    )
+
+
+def _address(value) -> Address | bool | None:
+    """The Address, None for null, False when marshmallow must read it."""
+    if value is None:
+        return None
+    if type(value) is not dict or not value.keys() <= _ADDRESS_KEYS:
+        return False
+    email = value.get("email")
+    name = value.get("name")
+    if not (_text(email, MAX_EMAIL) and email and _text(name, MAX_NAME, nullable=True)):
+        return False
+    return Address(email=email, name=name)
+
+
+def _recipient_list(data: dict, key: str) -> tuple[Recipient, ...] | None:
+    value = data.get(key, _ABSENT)
+    if value is _ABSENT:
+        return ()
+    if type(value) is not list or len(value) > MAX_RECIPIENTS:
+        return None
+    recipients = well_formed_recipients(value)
+    return None if recipients is None else tuple(recipients)
+
+
+def _body(data: dict) -> Body | None:
+    if "body" not in data:
+        return Body()
+    value = data["body"]
+    if type(value) is not dict or not value.keys() <= _BODY_KEYS:
+        return None
+    content = value.get("content", "")
+    kind = value.get("type", "text")
+    if not _text(content, None) or type(kind) is not str or kind not in _BODY_TYPES:
+        return None
+    return Body(content=content, type=_BODY_TYPES[kind])
+
+
+def _attachments(data: dict) -> tuple[Attachment, ...] | None:
+    value = data.get("attachments", _ABSENT)
+    if value is _ABSENT:
+        return ()
+    if type(value) is not list or len(value) > MAX_ATTACHMENTS:
+        return None
+    attachments = []
+    for item in value:
+        if type(item) is not dict or not item.keys() <= _ATTACHMENT_KEYS:
+            return None
+        name = item.get("name", "")
+        size = item.get("size")
+        inline = item.get("inline", False)
+        if (
+            not _text(name, MAX_NAME)
+            or (size is not None and (type(size) is not int or size < 0))
+            or type(inline) is not bool
+        ):
+            return None
+        attachments.append(Attachment(name=name, size=size, inline=inline))
+    return tuple(attachments)
+
+
+def _original(data: dict) -> Original | bool | None:
+    """The Original, None for null or absent, False when marshmallow must read it."""
+    value = data.get("in_reply_to")
+    if value is None:
+        return None
+    if type(value) is not dict or not value.keys() <= _ORIGINAL_KEYS:
+        return False
+    sender = _address(value.get("from"))
+    to = _recipient_list(value, "to")
+    cc = _recipient_list(value, "cc")
+    bcc = _recipient_list(value, "bcc")
+    subject = value.get("subject", "")
+    message_id = value.get("message_id")
+    if (
+        sender is False
+        or to is None
+        or cc is None
+        or bcc is None
+        or not _text(subject, MAX_SUBJECT)
+        or not _text(message_id, MAX_NAME, nullable=True)
+    ):
+        return False
+    return Original(sender=sender, to=to, cc=cc, bcc=bcc, subject=subject, message_id=message_id)
+
+
+def well_formed_draft(data: object) -> Draft | None:
+    """The Draft `DraftSchema` would load from decoded JSON `data`, when all of it is plainly
+    valid; None when marshmallow must read it (to refuse it, or for what these checks leave)."""
+    if type(data) is not dict or not data.keys() <= _DRAFT_KEYS:
+        return None
+    client = data.get("client", "api")
+    compose_type = data.get("compose_type", "new")
+    if (
+        type(client) is not str
+        or client not in _CLIENTS
+        or type(compose_type) is not str
+        or compose_type not in _COMPOSE_TYPES
+    ):
+        return None
+    subject = data.get("subject", "")
+    thread_id = data.get("thread_id")
+    locale = data.get("locale")
+    if not (
+        _text(subject, MAX_SUBJECT)
+        and _text(thread_id, MAX_NAME, nullable=True)
+        and _text(locale, MAX_LOCALE, nullable=True)
+    ):
+        return None
+    sender = _address(data.get("from"))
+    in_reply_to = _original(data)
+    if sender is False or in_reply_to is False:
+        return None
+    to = _recipient_list(data, "to")
+    cc = _recipient_list(data, "cc")
+    bcc = _recipient_list(data, "bcc")
+    body = _body(data)
+    attachments = _attachments(data)
+    if to is None or cc is None or bcc is None or body is None or attachments is None:
+        return None
+    return Draft(
+        client=_CLIENTS[client],
+        compose_type=_COMPOSE_TYPES[compose_type],
+        subject=subject,
+        sender=sender,
+        to=to,
+        cc=cc,
+        bcc=bcc,
+        body=body,
+        attachments=attachments,
+        in_reply_to=in_reply_to,
+        thread_id=thread_id,
+        locale=locale,
+    )
 
 
 # --- Report (dump only) -------------------------------------------------------------------
@@ -172,6 +464,30 @@ class FindingSchema(Schema):
 class PolicyRefSchema(Schema):
     org = Text(allow_none=True)
     version = fields.Integer(allow_none=True)
+    fallback = Text(
+        validate=validate.OneOf(FALLBACKS),
+        metadata={
+            "description": "Only when the draft was not linted under the organisation's current "
+            "policy: `last-known` (its policy as last seen; `version` says which) or `defaults` "
+            "(the built-in rules)."
+        },
+    )
+    reason = Text(
+        validate=validate.OneOf(FALLBACK_REASONS),
+        metadata={
+            "description": "With `fallback`, why: `database-unavailable` (the current policy or "
+            "the caller's organisation could not be read) or `policy-invalid` (the published "
+            "policy does not fit the loaded rules)."
+        },
+    )
+
+    @post_dump
+    def _only_when_falling_back(self, data, **_):
+        # A report under the current policy keeps the contract's {"org", "version"}.
+        if data.get("fallback") is None:
+            data.pop("fallback", None)
+            data.pop("reason", None)
+        return data
 
 
 class ReportSchema(Schema):

@@ -8,14 +8,17 @@ that has no schema in the core.
 from __future__ import annotations
 
 import logging
+import math
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app, g, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import ServiceUnavailable
 
 from linters import Severity, lint
-from linters.schema import DraftSchema, ReportSchema, load_draft
+from linters.schema import DRAFT_SCHEMA, DraftSchema, ReportSchema, load_draft
 from linters.text import segment
 
 from . import store
@@ -23,8 +26,8 @@ from .admin.session import ensure_dev_org
 from .catalog import describe_registry
 from .eml import eml_to_draft, not_a_message
 from .engine import current_engine, current_storage
-from .enrich import services as outlook_services
-from .identity import authenticate, dev_request, resolve_policy
+from .identity import authenticate, dev_request, resolve_policy, with_fallback
+from .outlook.enrich import services as outlook_services
 from .problems import ProblemSchema, http_error
 from .request_body import JSONBodyParser
 
@@ -41,20 +44,26 @@ ERRORS = {
     413: "Larger than the request size limit.",
     415: "Not sent as application/json.",
     422: "The body failed validation; `errors` names each field.",
-    503: "Credentials cannot be checked right now (Microsoft's signing keys are unreachable), or "
-    "the rules failed to load; retry after `Retry-After`.",
+    429: "Too many requests from this caller; retry after `Retry-After` (server/limits.py).",
+    503: "Credentials cannot be checked right now (Microsoft's signing keys are unreachable), "
+    "the rules failed to load, or (/v1/events) the database is unavailable and the events were "
+    "not counted; retry after `Retry-After`.",
 }
-JSON_BODY_ERRORS = (400, 401, 413, 415, 422, 503)
+JSON_BODY_ERRORS = (400, 401, 413, 415, 422, 429, 503)
 
 
 def documents_errors(*statuses: int):
     """Declare the problem answers of a /v1 operation in the OpenAPI document."""
 
     def declare(view):
+        documented = view
         for status in statuses:
-            view = v1.alt_response(
+            documented = v1.alt_response(
                 status, schema=ProblemSchema, description=ERRORS[status], content_type=PROBLEM
-            )(view)
+            )(documented)
+        # alt_response wraps the view once per status: keep the documentation, not six calls
+        # more on every request.
+        view._apidoc = documented._apidoc
         return view
 
     return declare
@@ -132,7 +141,7 @@ def _authenticate():
 
 
 @v1.route("/lint", methods=["POST"])
-@v1.arguments(DraftSchema, description="The draft being written.")
+@v1.arguments(DRAFT_SCHEMA, description="The draft being written.")
 @v1.response(200, ReportSchema, description="The findings, loudest first.")
 @documents_errors(*JSON_BODY_ERRORS)
 @v1.doc(security=SECURITY)
@@ -142,18 +151,22 @@ def lint_draft(draft):
     With an Entra access token (the Outlook add-in), the sizes of groups sent without
     `member_count`, and the message replied to when only its `message_id` is given, are looked
     up in Microsoft Graph first; if Graph fails or is slow, the draft is linted without them.
+
+    When the organisation's current policy cannot be read (the database is down), the draft is
+    linted under the last version this server saw, else the defaults, and `policy.fallback`
+    (`last-known` | `defaults`) and `policy.reason` say so.
     """
     if g.identity.method == "entra":
         draft = outlook_services().enricher.enrich(draft, g.identity)
-    policy = resolve_policy(g.identity, current_engine().default_policy)
-    report = lint(draft, policy)
+    resolved = resolve_policy(g.identity, current_engine().default_policy)
+    report = with_fallback(lint(draft, resolved.policy), resolved)
     if report.failed_rules:  # rule ids only: what the draft said stays out of the log
         log.error("Rules failed and were skipped: %s", ", ".join(report.failed_rules))
     return report
 
 
 @v1.route("/parse", methods=["POST"])
-@v1.arguments(DraftSchema, description="The draft whose body to segment.")
+@v1.arguments(DRAFT_SCHEMA, description="The draft whose body to segment.")
 @v1.response(200, SegmentationSchema, description="The body cut into typed blocks.")
 @documents_errors(*JSON_BODY_ERRORS)
 @v1.doc(security=SECURITY)
@@ -165,7 +178,7 @@ def parse_draft(draft):
 
 @v1.route("/rules", methods=["GET"])
 @v1.response(200, CatalogSchema)
-@documents_errors(401, 503)
+@documents_errors(401, 429, 503)
 @v1.doc(security=SECURITY)
 def list_rules():
     """List the rules with their options schemas, and any rule plugins that failed to load."""
@@ -276,19 +289,45 @@ class EventsRecordedSchema(Schema):
 def record_events(body):
     """Report outcomes (shown, changed_recipients, edited, sent_anyway, dismissed) as counts.
 
-    Only counts are kept: rule, severity, outcome and day; never anything of the draft.
+    Only counts are kept: rule, severity, outcome and day; never anything of the draft. While
+    the database is unavailable the answer is 503 with `Retry-After`: nothing was counted.
     """
     today = datetime.now(UTC).date()
     events = [
         (e.get("day") or today, e["rule"], e["severity"], e["outcome"], e["count"])
         for e in body["events"]
     ]
-    if g.identity.method == "dev":
+    breaker = current_storage().breaker
+    # A stand-in organisation: the database was down when the caller's tenant was looked up.
+    if not g.identity.org_known or not breaker.allows():
+        raise _events_not_counted(breaker.retry_after())
+    try:
+        counted = _count(g.identity, events)
+    except SQLAlchemyError as error:  # the breaker logs the outage, once
+        breaker.failed(error)
+        raise _events_not_counted(breaker.retry_after()) from None
+    breaker.succeeded()
+    if not counted:
+        raise http_error(404, "Your organisation is not set up on this server.")
+    return {"recorded": len(events)}
+
+
+def _count(identity, events) -> bool:
+    """Add `events` to the organisation's counters; False when it is not set up."""
+    if identity.method == "dev":
         ensure_dev_org()
     with current_storage().sessions.begin() as db:
         try:
-            org = store.get_org(db, g.identity.org)
+            org = store.get_org(db, identity.org)
         except store.NotFound:
-            raise http_error(404, "Your organisation is not set up on this server.") from None
+            return False
         store.record_events(db, org, events)
-    return {"recorded": len(events)}
+    return True
+
+
+def _events_not_counted(retry_after: float) -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "The statistics database is unavailable: these events were not counted. "
+        "Send them again later.",
+        retry_after=max(1, math.ceil(retry_after)),
+    )

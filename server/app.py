@@ -20,21 +20,20 @@ Configuration (a dict passed to `create_app`, over these defaults):
   `OUTLOOK_OPENID_CONFIG`, `OUTLOOK_JWKS_URI`, `OUTLOOK_ISSUER`, `OUTLOOK_AUTHORITY`,
   `OUTLOOK_OIDC_AUTHORITY`, `OUTLOOK_GRAPH_URL`, `OUTLOOK_GRAPH_SCOPES`, `OUTLOOK_GRAPH_TIMEOUT`,
   `OUTLOOK_GRAPH_BUDGET`, `OUTLOOK_GROUP_CACHE_SECONDS`; each also `$DRAFTLINT_<KEY>`): Entra
-  access tokens on /v1 and Graph look-ups on behalf of the user; see server/entra.py.
+  access tokens on /v1 and Graph look-ups on behalf of the user; see server/outlook/verify.py.
 - Gmail add-on (`GMAIL_MODE`, `GMAIL_ADDON_SERVICE_ACCOUNT`, `GMAIL_OAUTH_CLIENT_ID`,
   `GMAIL_DIRECTORY_CREDENTIALS`, `GMAIL_DIRECTORY_ADMINS`, ...): see server/gmail/settings.py.
+- Rate limits on /v1, /gmail and admin sign-in (`RATE_LIMIT_API`, `RATE_LIMIT_GMAIL`,
+  `RATE_LIMIT_SIGN_IN`, `RATE_LIMIT_STORAGE`): see server/limits.py.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import time
 import traceback
 
 from flask import Flask, current_app, g, request
-from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from linters.registry import Registry
@@ -45,13 +44,15 @@ from .admin.pages import admin_pages
 from .admin.sign_in import admin_auth
 from .api import probes, v1
 from .catalog import OPENAPI_VERSION
+from .config import configure
 from .engine import EXTENSION, STORAGE, load_engine, open_storage
-from .enrich import EXTENSION as OUTLOOK
-from .enrich import init_app as init_outlook_identity
 from .gmail.routes import init_app as init_gmail
-from .outlook_routes import init_cors, outlook
+from .limits import init_app as init_limits
+from .openapi import ProblemApi, declare_rule_ids, tidy_nullable_refs
+from .outlook.enrich import EXTENSION as OUTLOOK
+from .outlook.routes import init_app as init_outlook
 from .pages import pages
-from .problems import ProblemSchema, from_http_exception, problem
+from .problems import from_http_exception, problem
 from .store import resolve_url
 from .store.cache import DEFAULT_REFRESH_SECONDS
 
@@ -60,6 +61,7 @@ access_log = logging.getLogger("server.access")
 
 DEFAULTS = {
     "DEV_MODE": False,
+    "API_KEYS": {},
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "POLICY_REFRESH_SECONDS": DEFAULT_REFRESH_SECONDS,
     "API_TITLE": "draftlint",
@@ -86,17 +88,6 @@ DEFAULTS = {
 }
 
 
-class ProblemApi(Api):
-    """flask-smorest's Api, answering every error with RFC 9457 problem JSON."""
-
-    ERROR_SCHEMA = ProblemSchema
-
-    def _register_error_handlers(self):
-        self._app.register_error_handler(HTTPException, from_http_exception)
-        self._app.register_error_handler(RequestEntityTooLarge, _too_large)
-        self._app.register_error_handler(Exception, _unexpected_error)
-
-
 def _too_large(error: RequestEntityTooLarge):
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     return problem(413, f"The request body is larger than the limit of {limit} bytes.")
@@ -111,14 +102,26 @@ def _unexpected_error(error: Exception):
     return problem(500, "Something went wrong on our side. The error has been logged.")
 
 
-def _api_keys_from_env() -> dict:
-    raw = os.environ.get("DRAFTLINT_API_KEYS")
-    if not raw:
-        return {}
-    keys = json.loads(raw)
-    if not (isinstance(keys, dict) and all(isinstance(v, str) for v in keys.values())):
-        raise ValueError('DRAFTLINT_API_KEYS must be a JSON object {"key": "organisation"}')
-    return keys
+def organisations_missing_for_keys(app: Flask) -> list[str]:
+    """The organisations `API_KEYS` names that the store does not hold: a key for one would lint
+    with the built-in defaults instead of its organisation's policy, so `serve` refuses to start."""
+    from .store import NotFound, get_org
+
+    wanted = sorted(set(app.config["API_KEYS"].values()))
+    missing = []
+    storage = app.extensions[STORAGE]
+    try:
+        with storage.sessions() as db:
+            for slug in wanted:
+                try:
+                    get_org(db, slug)
+                except NotFound:
+                    missing.append(slug)
+    finally:
+        # This runs in gunicorn's parent: a pooled connection left open would be inherited,
+        # one socket shared, by every forked worker.
+        storage.database.dispose()
+    return missing
 
 
 def default_instance_path() -> str:
@@ -130,10 +133,7 @@ def default_instance_path() -> str:
 def create_app(config: dict | None = None, *, registry: Registry | None = None) -> Flask:
     """Build the app; `registry` replaces the discovered rules (tests use it)."""
     app = Flask(__name__)
-    app.config.update(DEFAULTS)
-    app.config.update(config or {})
-    if "API_KEYS" not in app.config:
-        app.config["API_KEYS"] = _api_keys_from_env()
+    configure(app, DEFAULTS, config)
 
     app.extensions[EXTENSION] = load_engine(registry)
     app.config["DATABASE_URL"] = resolve_url(app.config.get("DATABASE_URL"), app.instance_path)
@@ -144,22 +144,27 @@ def create_app(config: dict | None = None, *, registry: Registry | None = None) 
     )
     admin_session.init_app(app)
     api = ProblemApi(app)
+    app.register_error_handler(HTTPException, from_http_exception)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
+    app.register_error_handler(Exception, _unexpected_error)
     api.register_blueprint(v1)
     api.register_blueprint(probes)
     api.register_blueprint(admin_api)
+    engine = app.extensions[EXTENSION]
+    if engine is not None:  # None: the rules failed to load (503s)
+        declare_rule_ids(api.spec, engine.registry)
+    tidy_nullable_refs(api.spec)
     app.register_blueprint(pages)
-    app.register_blueprint(outlook)
     app.register_blueprint(admin_auth)
     app.register_blueprint(admin_pages)
     init_gmail(app)
-    init_outlook_identity(app)
+    init_outlook(app)
     entra_accepted = app.extensions[OUTLOOK].settings.accepts_tokens
     if not app.config["DEV_MODE"] and not app.config["API_KEYS"] and not entra_accepted:
         log.warning(
             "No API keys and no Entra client id configured: "
             "every /v1 request will be refused with 401."
         )
-    init_cors(app)
 
     @app.before_request
     def _start_timer():
@@ -177,4 +182,5 @@ def create_app(config: dict | None = None, *, registry: Registry | None = None) 
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 
+    init_limits(app)  # last: CORS preflights and the request timer come before the limits
     return app

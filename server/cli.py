@@ -37,6 +37,8 @@ from .render_text import field_messages, render_catalog, render_report, render_s
 LOOPBACK_NAMES = frozenset({"localhost"})
 SIGPIPE_EXIT = 141  # what a shell reports for a program ended by a closed pipe (128 + SIGPIPE)
 
+log = logging.getLogger(__name__)
+
 
 class InputError(Exception):
     """Bad input from the user: reported on stderr, exit code 2."""
@@ -247,11 +249,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     `--dev` runs Flask's built-in server in dev mode (no authentication), and so only on a
     loopback address: dev mode on a reachable address would let anyone lint as anyone.
 
-    Without `--dev` this is the production path: gunicorn (sync workers) serving the same app,
-    with requests authenticated by API key (`DRAFTLINT_API_KEYS`, a JSON object key -> org).
-    Bind to 0.0.0.0 or a specific interface with `--host` to expose it.
+    Without `--dev` this is the production path: gunicorn serving the same app, with requests
+    authenticated by API key (`DRAFTLINT_API_KEYS`, a JSON object key -> org). Its workers are
+    threaded and read request heads in their event loop (server/gunicorn_server.py), so slow
+    clients tie up no worker and are cut off after a header timeout. Bind to 0.0.0.0 or a
+    specific interface with `--host` to expose it.
     """
-    from .app import create_app  # Flask is only needed here
+    from .app import create_app, organisations_missing_for_keys  # Flask is only needed here
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if args.dev:
@@ -263,13 +267,35 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # The app logs every request itself (server.access, no query string): werkzeug's own
         # line per request, with terminal colours, would say it twice.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        create_app({"DEV_MODE": True}).run(host=args.host, port=args.port, debug=False)
+        _configured_app(create_app, {"DEV_MODE": True}).run(
+            host=args.host, port=args.port, debug=False
+        )
         return 0
     from .gunicorn_server import GunicornServer
 
+    app = _configured_app(create_app, {})
+    try:
+        missing = organisations_missing_for_keys(app)
+    except DBAPIError as exc:
+        # Linting fails open while the database is down; say what could not be checked.
+        log.warning("The API keys' organisations could not be checked: %s", type(exc.orig).__name__)
+        missing = []
+    if missing:
+        raise InputError(
+            f"DRAFTLINT_API_KEYS names organisations that do not exist: {', '.join(missing)}. "
+            "Create them (`draftlint admin create --org ...`) or fix the keys."
+        )
+
     host = f"[{args.host}]" if ":" in args.host and not args.host.startswith("[") else args.host
-    GunicornServer(create_app(), {"bind": f"{host}:{args.port}", "workers": args.workers}).run()
+    GunicornServer(app, {"bind": f"{host}:{args.port}", "workers": args.workers}).run()
     return 0
+
+
+def _configured_app(create_app, config: dict):
+    try:
+        return create_app(config)
+    except ValueError as exc:  # a setting's value: the message names it
+        raise InputError(f"configuration: {exc}") from None
 
 
 def _database_url(args: argparse.Namespace) -> str:
@@ -388,6 +414,37 @@ def cmd_admin_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_admin_remove(args: argparse.Namespace) -> int:
+    """Take an admin off an organisation's admin list and end every session of theirs (their
+    next request finds itself signed out); for someone signed in through an Entra app role, who
+    is on no list, end their sessions."""
+    from . import store
+
+    with _store_session(args) as session:
+        try:
+            org = store.get_org(session, args.org)
+        except store.NotFound:
+            raise InputError(f"no organisation {args.org!r}") from None
+        try:
+            removal = store.remove_admin(session, org, args.email, actor="cli")
+        except store.NotFound:
+            raise InputError(
+                f"no admin {args.email.strip().lower()!r} in {org.slug}, and no session of "
+                "theirs to end: nothing was changed"
+            ) from None
+        slug = org.slug
+    sessions = f"{removal.sessions} session{'s' if removal.sessions != 1 else ''}"
+    if removal.role is not None:
+        print(f"Removed {removal.email} ({removal.role.value}) from {slug}; ended {sessions}.")
+    else:
+        print(
+            f"{removal.email} is not on {slug}'s admin list: signed in through a Microsoft "
+            f"Entra app role. Ended {sessions}. Take the Draftlint app role away in Entra ID, "
+            "or they can sign in again."
+        )
+    return 0
+
+
 def cmd_org_alias(args: argparse.Namespace) -> int:
     """Map an Entra tenant or a Google Workspace domain to an existing organisation, so its
     people can sign in with Microsoft or Google."""
@@ -435,18 +492,18 @@ def cmd_manifest_outlook(args: argparse.Namespace) -> int:
     """Render the Outlook add-in's manifest for this deployment: the add-in only XML manifest,
     or (`--format json`) the unified manifest for Microsoft 365; with `--format json` and
     `-o FILE.zip`, the app package (manifest.json and its two icons) the admin center takes."""
-    from . import manifests
+    from .outlook import manifest
 
     to_zip = args.format == "json" and (args.output or "").lower().endswith(".zip")
     try:
-        target = manifests.deployment(args.base_url, args.client_id, args.send_mode)
+        target = manifest.deployment(args.base_url, args.client_id, args.send_mode)
         if to_zip:
-            data = manifests.write_app_package(target)
+            data = manifest.write_app_package(target)
         elif args.format == "json":
-            data = manifests.render_outlook_json(target).encode("utf-8")
+            data = manifest.render_outlook_json(target).encode("utf-8")
         else:
-            data = manifests.render_outlook_xml(target).encode("utf-8")
-    except manifests.ManifestError as exc:
+            data = manifest.render_outlook_xml(target).encode("utf-8")
+    except manifest.ManifestError as exc:
         raise InputError(str(exc)) from None
     if target.base_url.startswith("http://"):
         _say("draftlint: warning: an http base URL is for development only", sys.stderr)
@@ -460,6 +517,113 @@ def cmd_manifest_outlook(args: argparse.Namespace) -> int:
         raise InputError(f"{args.output}: {exc.strerror}") from None
     _say(f"Wrote {args.output} (add-in Id {target.add_in_id}).", sys.stderr)
     return 0
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    """Lint mail already sent, as the drafts it was, and report what the rules would have said.
+
+    Exit code 0 when the run finished (findings are the point here, not a failure), 130 when
+    Ctrl-C stopped it (the report then covers what was read), 2 for usage and input errors.
+    """
+    from datetime import date
+
+    from .backtest import Options, render_report, run
+
+    for source in args.sources:
+        if not os.path.exists(source):
+            raise InputError(f"{source}: no such file or folder")
+    try:
+        since = date.fromisoformat(args.since) if args.since else None
+    except ValueError:
+        raise InputError(f"--since {args.since!r}: give a date as YYYY-MM-DD") from None
+    if args.sample is not None and args.sample < 1:
+        raise InputError("--sample: give a number of messages of at least 1")
+    if args.jobs is not None and args.jobs < 1:
+        raise InputError("--jobs: give at least 1")
+    domains = tuple(
+        part.strip().lower() for value in args.from_domain or () for part in value.split(",")
+    )
+    if any(not DOMAIN.fullmatch(d.lstrip("@")) for d in domains):
+        raise InputError("--from-domain: give a mail domain, like corp.example")
+    read_policy(args.policy)  # validated here, where an error is one line; workers rebuild it
+    if args.compare:
+        read_policy(args.compare)
+    options = Options(
+        sources=list(args.sources),
+        policy=_policy_document(args.policy, _read(args.policy)) if args.policy else None,
+        policy_label=os.path.basename(args.policy) if args.policy else "the default policy",
+        compare=_policy_document(args.compare, _read(args.compare)) if args.compare else None,
+        compare_label=os.path.basename(args.compare) if args.compare else None,
+        domains=domains,
+        since=since,
+        sample=args.sample,
+        seed=args.seed,
+        jobs=args.jobs or os.cpu_count() or 1,
+        excerpts=args.excerpts,
+        names=args.names,
+        progress=sys.stderr.isatty() and not args.quiet,
+    )
+    if options.compare_label == options.policy_label:
+        options.compare_label += " (compared)"
+    report_stream = _open_output(args.report)
+    jsonl_stream = _open_output(args.jsonl)
+    try:
+        result = run(options, jsonl=jsonl_stream)
+    finally:
+        if jsonl_stream is not None:
+            jsonl_stream.close()
+    info = result.info.to_dict()
+    if report_stream is not None:
+        with report_stream:
+            report_stream.write(render_report(result.tally, info))
+    _say(_backtest_summary(result, args))
+    return 130 if result.info.interrupted else 0
+
+
+def _open_output(path: str | None):
+    if path is None:
+        return None
+    try:
+        return open(path, "w", encoding="utf-8", newline="\n")  # the caller closes it
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror}") from None
+
+
+def _backtest_summary(result, args: argparse.Namespace) -> str:
+    tally, info = result.tally, result.info
+    rate = tally.read / info.elapsed if info.elapsed else 0
+    lines = []
+    if info.interrupted:
+        lines.append(f"Stopped early: {info.stopped_because}. Figures for what was read.")
+    lines.append(
+        f"Read {tally.read:,} messages in {info.elapsed:.1f} s ({rate:,.0f} messages/s, "
+        f"{info.jobs} process{'es' if info.jobs != 1 else ''})."
+    )
+    flagged = tally.main.flagged
+    share = f"{flagged / tally.linted:.1%}" if tally.linted else "-"
+    per_rule = ", ".join(
+        f"{rule} {count:,}" for rule, count in sorted(tally.main.rule_messages.items())
+    )
+    lines.append(
+        f"Linted {tally.linted:,}; flagged {flagged:,} ({share})"
+        + (f": {per_rule}." if per_rule else ".")
+    )
+    replies_all = tally.compose.get("reply_all", 0)
+    if replies_all:
+        flagged_all = tally.main.compose_flagged.get("reply_all", 0)
+        lines.append(
+            f"Replies to all: {replies_all:,}, flagged {flagged_all:,} "
+            f"({flagged_all / replies_all:.1%})."
+        )
+    if tally.compare is not None:
+        lines.append(f"Under {info.compare}: flagged {tally.compare.flagged:,}.")
+    if tally.problems:
+        problems = ", ".join(f"{count:,} {kind}" for kind, count in sorted(tally.problems.items()))
+        lines.append(f"Not read, or not wholly: {problems} (positions in the report).")
+    written = [path for path in (args.report, args.jsonl) if path]
+    if written:
+        lines.append(f"Wrote {', '.join(written)}.")
+    return "\n".join(lines)
 
 
 # --- argument parsing ---------------------------------------------------------------------
@@ -540,6 +704,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_database_url(create_parser)
     create_parser.set_defaults(handler=cmd_admin_create)
+    remove_parser = admin_commands.add_parser(
+        "remove",
+        help="remove an admin and end their sessions",
+        description="Takes the admin off the organisation's admin list, voids their unused "
+        "sign-in links and ends every session of theirs at once. Someone signed in through a "
+        "Microsoft Entra app role (on no list) has their sessions ended; take the app role away "
+        "in Entra too.",
+    )
+    remove_parser.add_argument("--org", required=True, help="organisation, e.g. corp.example")
+    remove_parser.add_argument("--email", required=True, help="the admin's e-mail address")
+    _add_database_url(remove_parser)
+    remove_parser.set_defaults(handler=cmd_admin_remove)
 
     org_parser = commands.add_parser("org", help="manage organisations")
     org_commands = org_parser.add_subparsers(title="org commands", metavar="COMMAND")
@@ -574,6 +750,7 @@ def build_parser() -> argparse.ArgumentParser:
     manifest_commands = manifest_parser.add_subparsers(title="manifest commands", metavar="COMMAND")
     _add_manifest_gmail(manifest_commands)
     _add_manifest_outlook(manifest_commands)
+    _add_backtest(commands)
     return parser
 
 
@@ -631,6 +808,58 @@ def _add_manifest_outlook(manifest_commands) -> None:
         "the app package (manifest.json, color.png, outline.png)",
     )
     outlook_parser.set_defaults(handler=cmd_manifest_outlook)
+
+
+def _add_backtest(commands) -> None:
+    backtest_parser = commands.add_parser(
+        "backtest",
+        help="lint mail already sent (mbox, Maildir, .eml, .msg, .pst, .zip) and report",
+        description="Reads mail exports, makes each message the organisation's people sent "
+        "into the draft it was, lints it, and reports what the rules would have said: counts "
+        "only (no mail content unless --excerpts; addresses pseudonymised unless --names). "
+        "Messages over 25 MB are linted on their first 25 MB. Ctrl-C stops and reports what "
+        "was read.",
+    )
+    backtest_parser.add_argument(
+        "sources",
+        nargs="+",
+        metavar="SOURCE",
+        help="an mbox (Gmail Takeout too), a Maildir, a folder of .eml, an Outlook .msg or "
+        ".pst, or a .zip of these",
+    )
+    backtest_parser.add_argument("--policy", metavar="FILE", help="policy (.yaml or .json)")
+    backtest_parser.add_argument(
+        "--compare", metavar="FILE", help="a second policy: lint each message under both"
+    )
+    backtest_parser.add_argument(
+        "--from-domain",
+        action="append",
+        metavar="DOMAIN",
+        help="lint only mail sent from this domain or its subdomains (repeatable); "
+        "default: every message",
+    )
+    backtest_parser.add_argument(
+        "--since", metavar="DATE", help="only mail sent on or after DATE (YYYY-MM-DD)"
+    )
+    backtest_parser.add_argument(
+        "--sample", type=int, metavar="N", help="lint N of the qualifying messages, drawn at random"
+    )
+    backtest_parser.add_argument("--seed", type=int, help="the --sample draw's seed")
+    backtest_parser.add_argument(
+        "--jobs", type=int, metavar="N", help="processes (default: every core)"
+    )
+    backtest_parser.add_argument("--report", metavar="FILE", help="write the HTML report here")
+    backtest_parser.add_argument(
+        "--jsonl", metavar="FILE", help="write one JSON line per finding here"
+    )
+    backtest_parser.add_argument(
+        "--excerpts", action="store_true", help="put excerpts of flagged mail in the outputs"
+    )
+    backtest_parser.add_argument(
+        "--names", action="store_true", help="name authors by address, not by pseudonym"
+    )
+    backtest_parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    backtest_parser.set_defaults(handler=cmd_backtest)
 
 
 def _add_database_url(parser: argparse.ArgumentParser) -> None:

@@ -1,5 +1,6 @@
 """What the app loads once at start: the rule registry and the default policy built from it, and
-the database connection with the published-policy cache."""
+the database connection with the lint path's caches (published policies, organisation aliases)
+and the breaker they share (server/store/cache.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from linters.registry import Registry, default_registry
 
 from .problems import http_error
 from .store import PolicyCache, connect, session_factory, upgrade
+from .store.cache import AliasCache, Breaker
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,10 @@ class Storage:
     database: Database
     sessions: sessionmaker[Session]
     policies: PolicyCache
+    aliases: AliasCache
+    # Shared by the lint path's look-ups and /v1/events: after a database failure they skip the
+    # database for a few seconds instead of each waiting out the connect timeout.
+    breaker: Breaker
 
 
 def open_storage(url: str, *, migrate: bool, refresh_seconds: float) -> Storage:
@@ -75,7 +81,14 @@ def open_storage(url: str, *, migrate: bool, refresh_seconds: float) -> Storage:
         # No pooled connection may outlive this call: a forked worker must not share it.
         database.dispose()
     sessions = session_factory(database)
-    return Storage(database, sessions, PolicyCache(sessions, refresh_seconds=refresh_seconds))
+    breaker = Breaker()
+    return Storage(
+        database,
+        sessions,
+        PolicyCache(sessions, refresh_seconds=refresh_seconds, breaker=breaker),
+        AliasCache(sessions, breaker),
+        breaker,
+    )
 
 
 def ensure_sqlite_folder(url: str) -> None:

@@ -120,3 +120,61 @@ def sqlite_url(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
     migrate.upgrade(url)
     return url
+
+
+# --- a database the test can take away: the fail-open tests --------------------------------
+
+
+class DatabaseOutage:
+    """A migrated database for an app (`url`) that `cut(app)` makes unavailable and `restore()`
+    brings back, on either backend."""
+
+    def __init__(self, url: str, cut, restore):
+        self.url = url
+        self._cut = cut
+        self._restore = restore
+
+    def cut(self, app=None) -> None:
+        """Take the database away. `app`: its pooled connections are dropped too (a SQLite
+        file stays readable through a connection opened before its folder went away)."""
+        self._cut()
+        if app is not None:
+            app.extensions["draftlint.storage"].database.dispose()
+
+    def restore(self) -> None:
+        self._restore()
+
+
+@pytest.fixture(params=("sqlite", "postgresql"))
+def database_outage(request, tmp_path: Path) -> Iterator[DatabaseOutage]:
+    """PostgreSQL reached through a TCP forwarder on 127.0.0.1 (tests/support/tcp_proxy.py),
+    in a schema of the test's own: `cut` stops the forwarder, so connecting is refused and open
+    connections are reset, as when the database server goes down. SQLite: `cut` renames the
+    folder holding the file away, so it cannot be opened."""
+    if request.param == "sqlite":
+        folder = tmp_path / "db"
+        folder.mkdir()
+        away = tmp_path / "db-away"
+        url = f"sqlite:///{folder / 'draftlint.sqlite3'}"
+        migrate.upgrade(url)
+        yield DatabaseOutage(url, lambda: folder.rename(away), lambda: away.rename(folder))
+        return
+    from tcp_proxy import TcpProxy  # tests/support, on the path (pyproject.toml)
+
+    base_url = request.getfixturevalue("postgres_url")
+    schema = f"test_{uuid.uuid4().hex}"
+    owner = sa.create_engine(base_url)
+    with owner.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        direct = sa.make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
+        migrate.upgrade(direct.render_as_string(hide_password=False))
+        with TcpProxy(direct.host or "127.0.0.1", direct.port or 5432) as proxy:
+            url = direct.set(host="127.0.0.1", port=proxy.port)
+            yield DatabaseOutage(
+                url.render_as_string(hide_password=False), proxy.cut, proxy.restore
+            )
+    finally:
+        with owner.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        owner.dispose()

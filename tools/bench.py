@@ -1,24 +1,37 @@
-"""`make bench`: in-process lint latency, its cost against parsing alone, and how it grows.
+"""`make bench`: in-process lint latency, its cost against parsing alone, and how it grows; then the
+targets of issue 27, as ratios measured in this one run.
 
 Prints p50/p99 of `linters.lint` for a short reply, typical replies (2–30 KB of Outlook, Gmail and
 Word HTML with a quoted thread) and a 1 MB body; the ratio of lint time to selectolax merely parsing
 the same HTML; and time per KB for inputs of growing size, including shapes built to make regexes
 backtrack. Targets (issue 2): typical p50 ≤ 0.5 ms, p99 ≤ 2 ms, ≤ 3× parse, 1 MB ≤ 50 ms, linear.
+
+Then, each with its target and PASS/FAIL (issue 27): requests per second of `POST /v1/lint`
+through gunicorn as `draftlint serve` runs it (2 workers) against a bare Flask endpoint that
+only decodes the same JSON under the same settings, for a 2 KB reply-all draft (≥ 0.6×) and a
+1,000-recipient one (≥ 0.3×), 16 connections (tools/bench_http.py, tools/loadgen.py); linting
+(validation included) 5,000 recipients against 1 (≤ 20×); a 1 MB HTML body without a thread
+marker against selectolax's parse of it (≤ 8×). The machine's other work moves every figure:
+the ratios, each measured side by side, move less.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 
 from selectolax.lexbor import LexborHTMLParser
 
 from linters import lint
 from linters.schema import load_draft
+from linters.text.html import html_to_text
+from linters.text.plain import segment_text
 
 PEOPLE = [f"person{i}@corp.example" for i in range(12)]
 
@@ -180,11 +193,164 @@ def growth(name: str, make: Callable[[int], tuple[str, str]], sizes: list[int]) 
     print(f"{name:<28} µs/KB {cells}   largest/smallest {per_kb[-1] / per_kb[0]:4.2f}")
 
 
+# --- issue 27: ratios -------------------------------------------------------------------------
+
+
+def reply_all_draft(recipients: int = 12) -> dict:
+    """A reply-all as the Outlook add-in sends it: new text above a short quoted message in
+    Outlook on the web's HTML, 12 recipients, about 2 KB of JSON; or as many recipients as asked."""
+    quoted = "".join(
+        _MSO.format(line)
+        for line in (
+            "Hi all,",
+            "Following the review on Tuesday we moved the launch to <b>May 14</b>. Finance needs "
+            "the revised budget by Friday.",
+            "Please flag conflicts by end of day.",
+            "Best,<br>Julie",
+        )
+    )
+    body = (
+        '<html><head><style>p{margin:0}</style></head><body><div dir="ltr"><div>Thanks Julie, OK'
+        ' with me.</div></div><div id="appendonsend"></div><hr style="display:inline-block;width:'
+        f'98%"><div id="divRplyFwdMsg" dir="ltr">{_HEADER.format(day=4)}</div><div>{quoted}</div>'
+        "</body></html>"
+    )
+    result = draft(body)
+    people = [
+        {"email": f"person{i}@corp.example", "name": f"Person {i}"}
+        for i in range(1, recipients + 1)
+    ]
+    result["to"], result["cc"] = people[:1], people[1:]
+    return result
+
+
+RECIPIENTS_LOAD = 1000
+RECIPIENTS_LINT = 5000
+# A long mail of paragraphs, without a quoted thread or a client's thread marker: all of it laid
+# out and read.
+MEGABYTE_HTML = '<div dir="ltr">' + PARAGRAPH * (1_000_000 // len(PARAGRAPH)) + "</div>"
+
+
+@dataclass
+class Target:
+    name: str
+    ratio: float
+    limit: float
+    at_least: bool  # the ratio must reach `limit` (throughput), else stay under it (time)
+    detail: str
+    problems: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        if self.problems:
+            return False
+        return self.ratio >= self.limit if self.at_least else self.ratio <= self.limit
+
+    def line(self) -> str:
+        sign = ">=" if self.at_least else "<="
+        verdict = "PASS" if self.passed else "FAIL"
+        text = f"{verdict}  {self.name:<44} {self.ratio:6.2f}x  (target {sign} {self.limit}x)"
+        text += f"  {self.detail}"
+        return text + "".join(f"\n      {problem}" for problem in self.problems)
+
+
+def _median_ms(fn: Callable[[], object], budget_s: float) -> float:
+    # With the collector on: a draft of thousands of recipients makes it run, as in a server.
+    times = []
+    fn()
+    deadline = time.perf_counter() + budget_s
+    while len(times) < 5 or time.perf_counter() < deadline:
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def targets(*, quick: bool = False, http: bool = True) -> list[Target]:
+    results = []
+    if http:
+        from tools import bench_http
+
+        rounds, seconds = (1, 2.0) if quick else (2, 3.0)
+        with bench_http.servers() as running:
+            for name, target, recipients in (
+                ("2 KB reply-all: /v1/lint vs bare Flask", 0.6, 12),
+                (f"{RECIPIENTS_LOAD:,} recipients: /v1/lint vs bare Flask", 0.3, RECIPIENTS_LOAD),
+            ):
+                body = json.dumps(reply_all_draft(recipients)).encode()
+                measured = bench_http.compare(running, name, body, rounds=rounds, seconds=seconds)
+                results.append(
+                    Target(
+                        name,
+                        measured.ratio,
+                        target,
+                        True,
+                        f"{measured.lint_rps:,.0f} vs {measured.bare_rps:,.0f} req/s,"
+                        f" {len(body) / 1024:.1f} KB",
+                        tuple(measured.problems),
+                    )
+                )
+    budget = 0.5 if quick else 1.5
+    one, many = reply_all_draft(1), reply_all_draft(RECIPIENTS_LINT)
+    lint_one = _median_ms(lambda: lint(one), budget)
+    lint_many = _median_ms(lambda: lint(many), budget)
+    validation = _median_ms(lambda: load_draft(many), budget)
+    results.append(
+        Target(
+            f"lint {RECIPIENTS_LINT:,} recipients vs 1",
+            lint_many / lint_one,
+            20,
+            False,
+            f"{lint_many:.2f} vs {lint_one:.3f} ms, validation included ({validation:.2f} ms)",
+        )
+    )
+    loaded = load_draft(draft(MEGABYTE_HTML))
+    lint_mb = _median_ms(lambda: lint(loaded), budget)
+    parse_mb = _median_ms(lambda: LexborHTMLParser(MEGABYTE_HTML), budget)
+    extracted = html_to_text(MEGABYTE_HTML)
+    to_text = _median_ms(lambda: html_to_text(MEGABYTE_HTML), budget)
+    segmenting = _median_ms(
+        lambda: segment_text(extracted.text, cut=extracted.cut, quotes=extracted.quotes), budget
+    )
+    results.append(
+        Target(
+            "1 MB HTML, no thread marker: lint vs parse",
+            lint_mb / parse_mb,
+            8,
+            False,
+            f"{lint_mb:.1f} vs {parse_mb:.2f} ms; HTML to text {to_text:.1f} ms, segmenting"
+            f" its {extracted.text.count(chr(10)) + 1:,} lines {segmenting:.1f} ms",
+        )
+    )
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller inputs, for a smoke run")
+    parser.add_argument(
+        "--skip-targets", action="store_true", help="only the latency figures, not issue 27's"
+    )
+    parser.add_argument(
+        "--no-http", action="store_true", help="issue 27's in-process ratios only, no servers"
+    )
+    parser.add_argument("--targets-only", action="store_true", help="only issue 27's ratios")
     args = parser.parse_args(argv)
+    if not args.targets_only:
+        latency(args.quick)
+    if args.skip_targets:
+        return 0
+    print("\n== targets (issue 27): ratios measured in this run ==")
+    results = targets(quick=args.quick, http=not args.no_http)
+    for result in results:
+        print(result.line())
+    failed = [r.name for r in results if not r.passed]
+    summary = f"\n{len(results) - len(failed)} of {len(results)} targets met"
+    print(summary + (f"; missed: {', '.join(failed)}" if failed else ""))
+    return 0
 
+
+def latency(quick: bool) -> None:
     print("== lint latency, in process ==")
     typical = [
         lint_case("short reply (plain text)", "OK with me, Peter", "text"),
@@ -221,11 +387,10 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     print("\n== growth: time per KB as input grows (flat means linear) ==")
-    sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
+    sizes = [10_000, 100_000] if quick else [10_000, 100_000, 1_000_000]
     print(f"{'':<28}       " + "  ".join(f"{s // 1000:>5} KB" for s in sizes))
     for name, make in ADVERSARIAL.items():
         growth(name, make, sizes)
-    return 0
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from html import unescape
+from itertools import accumulate
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -117,11 +118,12 @@ _RAW_THREAD_MARKERS = (
 # n²: 10,000 nested divs take a third of a second, 100,000 take a minute. Deeper HTML than any
 # mail client writes is read as tag-stripped text instead.
 _MAX_DEPTH = 1500
+# Matched in lower-cased HTML: re.IGNORECASE makes the search several times slower.
 _NESTING_TAG = re.compile(
     r"<(/?)(?:div|blockquote|section|article|aside|center|table|ul|ol|dl|form|fieldset|span|font)"
-    r"[\s/>]",
-    re.IGNORECASE,
+    r"[\s/>]"
 )
+_DEPTH_STEP = {"": 1, "/": -1}
 _TAG = re.compile(r"<[^>]*>")
 # Word's reply header: a block with a top border ("border:none;border-top:solid #E1E1E1 1.0pt"),
 # matched in lower-cased HTML only where "border-top" occurs (str.find), from the "<" before it.
@@ -134,9 +136,10 @@ _SPACE_AROUND_NEWLINES = re.compile(r"[ \t\r\f\v\xa0]*\n\s*")
 def html_to_text(html: str) -> HtmlText:
     if any(char in html for char in _STRIPPED_CHARS):
         html = html.translate(_STRIP_INPUT)
-    start = _raw_thread_start(html)
+    lowered = lower_same_length(html)
+    start = _raw_thread_start(html, lowered)
     head = html if start is None else html[:start]
-    if _too_deep(head):
+    if _too_deep(html, len(head), lowered):
         return HtmlText(_strip_tags(head), None, (), html[start:] if start is not None else None)
     rendered = _render_simple(head) if _is_simple(head) else _render(head)
     if start is None:
@@ -144,10 +147,11 @@ def html_to_text(html: str) -> HtmlText:
     return HtmlText(rendered.text, rendered.cut, rendered.quotes, html[start:])
 
 
-def _raw_thread_start(html: str) -> int | None:
+def _raw_thread_start(html: str, lowered: str | None = None) -> int | None:
     """Where the quoted thread starts in the raw HTML: the tag carrying a client's thread marker
-    (inside a tag, not in text or a style sheet), or Word's bordered reply-header block."""
-    bordered = _bordered_header_start(html)
+    (inside a tag, not in text or a style sheet), or Word's bordered reply-header block.
+    `lowered` is `lower_same_length(html)`, when the caller has it."""
+    bordered = _bordered_header_start(html, lowered)
     marker = _marker_start(html, len(html) if bordered is None else bordered)
     return bordered if marker is None else marker
 
@@ -166,9 +170,10 @@ def _marker_start(html: str, limit: int) -> int | None:
     return found
 
 
-def _bordered_header_start(html: str) -> int | None:
+def _bordered_header_start(html: str, lowered: str | None = None) -> int | None:
     """The first of Word's bordered blocks that starts with a header line ("From: …")."""
-    lowered = lower_same_length(html)
+    if lowered is None:
+        lowered = lower_same_length(html)
     checked = last_tag = 0
     at = lowered.find(_BORDER_TOP)
     while at >= 0 and checked < _BORDERED_CHECKS:
@@ -202,15 +207,18 @@ def plain_view(html: str) -> str:
     return _SPACE_AROUND_NEWLINES.sub("\n", root.text(deep=True, separator="\n")).strip()
 
 
-def _too_deep(html: str) -> bool:
-    if html.count("<") < _MAX_DEPTH:
+def _too_deep(html: str, end: int | None = None, lowered: str | None = None) -> bool:
+    """Whether blocks in `html` (up to `end`) nest deeper than `_MAX_DEPTH`; `lowered` is
+    `lower_same_length(html)`, when the caller has it."""
+    end = len(html) if end is None else end
+    if html.count("<", 0, end) < _MAX_DEPTH:
         return False
-    depth = 0
-    for match in _NESTING_TAG.finditer(html):
-        depth += -1 if match.group(1) else 1
-        if depth > _MAX_DEPTH:
-            return True
-    return False
+    if lowered is None:
+        lowered = lower_same_length(html)
+    slashes = _NESTING_TAG.findall(lowered, 0, end)  # "/" for a closing tag, "" for an opening one
+    if len(slashes) - slashes.count("/") <= _MAX_DEPTH:
+        return False  # not even that many opened
+    return max(accumulate(map(_DEPTH_STEP.__getitem__, slashes))) > _MAX_DEPTH
 
 
 def _strip_tags(html: str) -> str:
@@ -327,18 +335,80 @@ def _finish(raw: str) -> HtmlText:
 
 
 def _layout(raw: str) -> str:
-    """Markers to line breaks, the source's own whitespace collapsed (it is not layout)."""
-    # str methods only: a regex substitution per space or per line costs far more here.
-    text = " ".join(raw.split())
-    for marker in _MARKERS:
-        text = text.replace(" " + marker, marker).replace(marker + " ", marker)
-    while SOFT + SOFT in text:
-        text = text.replace(SOFT + SOFT, SOFT)
-    text = text.replace(HARD + SOFT, HARD)  # a <br> ending a block adds no empty line
-    text = text.replace(SOFT, "\n").replace(HARD, "\n")
-    while "\n\n\n" in text:
-        text = text.replace("\n\n\n", "\n\n")
-    return text.strip()
+    """Markers to line breaks, the source's own whitespace collapsed (it is not layout).
+
+    All whitespace is collapsed to single spaces and none is kept next to a marker; a run of soft
+    breaks is one; a soft break right after a hard one adds nothing (a <br> ending a block adds no
+    empty line); each break left is a newline, at most two in a row; the ends are stripped.
+
+    One pass over the pieces between breaks, so it is linear however the markers fall. A piece
+    holds no marker, so Python stores most of them one byte a character where the whole text
+    takes two, and collapsing their whitespace costs a fraction of doing it on the whole text
+    (which was a 1 MB body's largest cost). A piece without runs of whitespace is kept as it is,
+    and a long ASCII one is collapsed with a few whole-string passes, not a string per word.
+    """
+    out: list[str] = []
+    breaks = 0  # newlines owed before the next text: 1, or 2 (an empty line) at most
+    after_text = False  # leading breaks would be stripped anyway
+    for piece in raw.split(SOFT):
+        if after_text:  # the soft break before this piece (one after another break adds nothing)
+            breaks += 1
+            after_text = False
+        if not piece:
+            continue
+        for index, line in enumerate(piece.split(HARD) if HARD in piece else (piece,)):
+            if index:  # a hard break before this line
+                breaks += 1
+                after_text = False
+            if not line:
+                continue
+            if CUT in line or OPEN in line or CLOSE in line:
+                parts = _KEPT_MARKER.split(line)
+            else:
+                parts = (line,)
+            for part in parts:
+                if not part:
+                    continue
+                if part in _KEPT_MARKERS:
+                    text = part
+                elif len(part) > _LONG_PIECE and part.isascii():
+                    text = _collapse_ascii(part)
+                elif _single_spaced(part):
+                    text = part
+                else:
+                    text = " ".join(part.split())
+                if not text:
+                    continue
+                if breaks:
+                    out.append("\n\n" if breaks > 1 else "\n")
+                    breaks = 0
+                out.append(text)
+                after_text = True
+    return "".join(out).strip()
+
+
+_KEPT_MARKER = re.compile(f"([{CUT}{OPEN}{CLOSE}])")
+_KEPT_MARKERS = frozenset((CUT, OPEN, CLOSE))
+_LONG_PIECE = 500
+_RARE_ASCII_SPACE = "\x0b\x0c\x1c\x1d\x1e\x1f"  # what str.split() also splits ASCII text at
+
+
+def _single_spaced(text: str) -> bool:
+    """Whether `" ".join(text.split()) == text` (text not empty): every whitespace character but
+    the space is unprintable."""
+    return text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " "
+
+
+def _collapse_ascii(text: str) -> str:
+    """`" ".join(text.split())` for ASCII text, in a few C-level passes instead of a string per
+    word: a long paragraph, as the HTML source wrapped it, is most of a big body's text."""
+    if any(char in text for char in _RARE_ASCII_SPACE):
+        return " ".join(text.split())
+    for char in "\n\r\t":  # the ASCII whitespace left: each becomes a space, then runs are one
+        text = text.replace(char, " ")
+    while "  " in text:
+        text = text.replace("  ", " ")
+    return text.strip(" ")
 
 
 def _extract_quote_marks(text: str) -> HtmlText:

@@ -37,6 +37,7 @@ ELLIPSIS = "…"
 
 MODES = ("metadata", "full")
 FAILED_LOOKUPS = ("gmail", "directory")
+POLICY_FALLBACKS = ("last-known", "defaults")  # linters/model.py's FALLBACKS
 
 SEVERITY_LABELS = {
     Severity.BLOCK: "Block",
@@ -55,17 +56,22 @@ class CheckContext:
 
     `mode` is the deployment's (`metadata`: recipients only; `full`: the draft is read through
     the Gmail API); `body_checked` says whether the text was actually linted; `failed` names the
-    lookups that failed or timed out (`gmail`, `directory`), so the card can say what is missing.
+    lookups that failed or timed out (`gmail`, `directory`), so the card can say what is missing;
+    `policy_fallback` says the organisation's current policy could not be read and what was used
+    instead (`last-known`, `defaults`).
     """
 
     base_url: str
     mode: str = "metadata"
     body_checked: bool = False
     failed: frozenset[str] = field(default_factory=frozenset)
+    policy_fallback: str | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {self.mode!r}")
+        if self.policy_fallback is not None and self.policy_fallback not in POLICY_FALLBACKS:
+            raise ValueError(f"unknown policy fallback: {self.policy_fallback!r}")
         unknown = set(self.failed) - set(FAILED_LOOKUPS)
         if unknown:
             raise ValueError(f"unknown failed lookups: {sorted(unknown)}")
@@ -199,7 +205,23 @@ def notes(context: CheckContext) -> list[str]:
             # Without the Directory a group's address looks like anyone's: it counts as one.
             "Group sizes could not be looked up, so a group may count as a single recipient."
         )
+    lines.extend(policy_notes(context))
     return lines
+
+
+def policy_notes(context: CheckContext) -> list[str]:
+    """A note when the organisation's current policy could not be read."""
+    if context.policy_fallback == "last-known":
+        return [
+            "Your organisation's settings could not be read just now: draftlint is using the "
+            "last settings it knew."
+        ]
+    if context.policy_fallback == "defaults":
+        return [
+            "Your organisation's settings could not be read just now: draftlint is using its "
+            "default rules."
+        ]
+    return []
 
 
 def _finding_widgets(finding: Finding, context: CheckContext) -> list[dict]:
@@ -313,6 +335,8 @@ def homepage_card(policy: Policy, context: CheckContext) -> dict:
                 "text stay quiet."
             )
         )
+    for line in policy_notes(context):
+        sections[0]["widgets"].append(_paragraph(_text(line, MAX_MESSAGE)))
     rules = sorted(policy.rules.items(), key=lambda item: (-item[1].severity.rank, item[0]))
     budget = MAX_WIDGETS - _widget_count(sections) - 1
     widgets = []

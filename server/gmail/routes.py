@@ -15,16 +15,16 @@ is `local`. The system token's audience is checked against the configured `PUBLI
 one every request is refused (401); dev mode falls back to the request's own root.
 
 The body is read as /v1's is (server/request_body.py): not declared as JSON is a 415, undecodable
-or too deeply nested JSON a 400, so no input reaches a 500. A Gmail or Directory failure, or a
-saved draft the Draft schema refuses, never fails the request: the card says what could not be
-checked. Logs get the kind of a failure (and field names), never an address, a subject or a word
-of the draft.
+or too deeply nested JSON a 400, so no input reaches a 500. A Gmail or Directory failure, a
+saved draft the Draft schema refuses, or a database that is down (the domain's organisation and
+its policy are then the last this process knew, else the defaults) never fails the request: the
+card says what could not be checked. Logs get the kind of a failure (and field names), never an
+address, a subject or a word of the draft.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -47,12 +47,20 @@ from linters.model import (
 from linters.schema import load_draft
 
 from ..docs_pages import DOCS_DIR, RULE_ID
-from ..engine import current_engine, current_storage
-from ..identity import DEV_ORG, Identity, dev_request, resolve_policy
+from ..engine import current_engine
+from ..identity import (
+    DEV_ORG,
+    Identity,
+    dev_request,
+    organisation_for,
+    resolve_policy,
+    with_fallback,
+)
 from ..jsonio import JSONInputError, loads
 from ..problems import http_error
 from ..public_url import public_base_url
 from ..request_body import JSONBodyParser
+from ..store import AliasKind
 from . import descriptor
 from .cards import (
     FIXABLE_FIELDS,
@@ -69,7 +77,7 @@ from .directory import GroupDirectory
 from .event import AddonEvent, EventError, parse_event
 from .gmail_api import GmailReader, GmailUnavailable
 from .settings import GmailSettings
-from .verify import CachedCertificates, CertificatesUnavailable, GmailUser, Refused, Verifier
+from .verify import CertificatesUnavailable, GmailUser, Refused, Verifier
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +108,7 @@ def init_app(app: Flask) -> None:
     settings = GmailSettings.from_config(app.config)
     app.extensions[EXTENSION] = GmailServices(
         settings=settings,
-        verifier=Verifier(settings, CachedCertificates(settings.ca_bundle)),
+        verifier=Verifier(settings),
         reader=GmailReader(settings.gmail_api_root, settings.timeout),
         directory=GroupDirectory(
             settings.directory_credentials,
@@ -123,8 +131,9 @@ def services() -> GmailServices:
 @gmail.post(descriptor.HOMEPAGE_PATH)
 def homepage():
     _, user = _verified_event()
-    policy = resolve_policy(_identity(user), current_engine().default_policy)
-    return jsonify(trigger_response(homepage_card(policy, _context())))
+    resolved = resolve_policy(_identity(user), current_engine().default_policy)
+    context = _context(policy_fallback=resolved.fallback)
+    return jsonify(trigger_response(homepage_card(resolved.policy, context)))
 
 
 @gmail.post(descriptor.COMPOSE_PATH)
@@ -151,16 +160,21 @@ def compose():
         if saved_fields is None:
             saved = None
             failed.add("gmail")
+    identity = _identity(user)
     groups = gmail_services.directory.lookup(user.org)
     if groups.failed:
         log.warning("Directory unavailable for %s: group sizes unknown", user.org)
         failed.add("directory")
+    elif not identity.org_known and settings.directory_admins:
+        failed.add("directory")  # whose Directory to ask is not known while the database is down
     draft = _draft(event, user, saved, saved_fields, groups.sizes)
-    report = lint(draft, resolve_policy(_identity(user), current_engine().default_policy))
+    resolved = resolve_policy(identity, current_engine().default_policy)
+    report = with_fallback(lint(draft, resolved.policy), resolved)
     if report.failed_rules:  # rule ids only: what the draft said stays out of the log
         log.error("Rules failed and were skipped: %s", ", ".join(report.failed_rules))
     body_checked = saved is not None and bool(saved.fields["body"]["content"].strip())
-    card = compose_card(report, _context(body_checked=body_checked, failed=failed))
+    context = _context(body_checked=body_checked, failed=failed, policy_fallback=resolved.fallback)
+    card = compose_card(report, context)
     if event.parameters.get("origin") == "recheck":
         return jsonify(update_response(card))
     return jsonify(trigger_response(card))
@@ -209,8 +223,9 @@ def _verified_event() -> tuple[AddonEvent, GmailUser]:
         raise _unauthorized(NOT_CONFIGURED)
     audiences = [base + path for path in descriptor.ENDPOINT_PATHS]
     try:
-        with current_storage().sessions() as db:
-            user = services().verifier.caller(authorization, event.user_id_token, audiences, db)
+        user = services().verifier.caller(
+            authorization, event.user_id_token, audiences, _organisation_of_domain
+        )
     except Refused as refused:
         raise _unauthorized(str(refused)) from None
     except CertificatesUnavailable as error:
@@ -219,10 +234,16 @@ def _verified_event() -> tuple[AddonEvent, GmailUser]:
     return event, user
 
 
+def _organisation_of_domain(domain: str) -> str | None:
+    """The Workspace domain's organisation; while the database is down, the last one known or
+    a stand-in linted under the defaults (server/identity.py)."""
+    return organisation_for(AliasKind.GOOGLE_DOMAIN, domain)
+
+
 def _configured_base_url() -> str | None:
     """The configured public base URL (as server/public_url.py reads it), without falling back
     to the request's Host header: an audience must not be chosen by the caller."""
-    base = current_app.config.get("PUBLIC_BASE_URL") or os.environ.get("DRAFTLINT_PUBLIC_BASE_URL")
+    base = current_app.config.get("PUBLIC_BASE_URL")
     base = base.strip().rstrip("/") if isinstance(base, str) else ""
     return base or None
 
@@ -235,12 +256,18 @@ def _identity(user: GmailUser) -> Identity:
     return Identity(org=user.org, method="google")
 
 
-def _context(*, body_checked: bool = False, failed: set[str] | None = None) -> CheckContext:
+def _context(
+    *,
+    body_checked: bool = False,
+    failed: set[str] | None = None,
+    policy_fallback: str | None = None,
+) -> CheckContext:
     return CheckContext(
         public_base_url(),
         mode=services().settings.mode,
         body_checked=body_checked,
         failed=frozenset(failed or ()),
+        policy_fallback=policy_fallback,
     )
 
 

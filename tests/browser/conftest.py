@@ -63,11 +63,16 @@ def serve():
 
 
 @pytest.fixture(scope="session")
-def base_url(tmp_path_factory) -> Iterator[str]:
+def live_app(tmp_path_factory):
+    """The dev-mode app the session's pages are served from; a test may change its config for
+    its own run with `monkeypatch.setitem(live_app.config, ...)`."""
     database = tmp_path_factory.mktemp("db") / "draftlint.sqlite"
-    with live_server(
-        create_app({"DEV_MODE": True, "DATABASE_URL": f"sqlite:///{database}"})
-    ) as url:
+    return create_app({"DEV_MODE": True, "DATABASE_URL": f"sqlite:///{database}"})
+
+
+@pytest.fixture(scope="session")
+def base_url(live_app) -> Iterator[str]:
+    with live_server(live_app) as url:
         yield url
 
 

@@ -211,3 +211,34 @@ def test_the_statistics_page_draws_the_counters(admin, console):
     page.get_by_label("to", exact=True).fill("2020-01-31")
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_text("No findings were reported in this period.")).to_be_visible()
+
+
+def test_sign_out_everywhere_signs_out_every_browser(open_page, serve, tmp_path):
+    """Not dev mode: two browsers signed in as one admin through one-time links; "Sign out
+    everywhere" on the "Your session" page of one signs both out."""
+    database = tmp_path / "sessions.sqlite"
+    app = create_app({"SECRET_KEY": "browser-test-key", "DATABASE_URL": f"sqlite:///{database}"})
+    store.upgrade(f"sqlite:///{database}")
+    with app.app_context(), current_storage().sessions.begin() as session:
+        org = store.create_org(session, "corp.example", "Corp", actor="test")
+        store.add_admin(session, org, "olga@corp.example", "editor", actor="test")
+        tokens = [
+            store.issue_sign_in_token(session, org, "olga@corp.example", actor="test")
+            for _ in range(2)
+        ]
+    with serve(app) as base_url:
+        laptop, phone = (open_page(base_url) for _ in range(2))
+        for browser, token in zip((laptop, phone), tokens, strict=True):
+            browser.goto(f"/admin/sign-in/{token}")
+            browser.get_by_role("button", name="Sign in", exact=True).click()
+            expect(browser.locator(".who-email")).to_contain_text("olga@corp.example (editor)")
+
+        laptop.get_by_role("link", name="Your session").click()
+        expect(laptop.get_by_role("heading", level=1)).to_have_text("Your session")
+        expect(laptop.locator("main")).to_contain_text("on 2 browsers")
+        shoot(laptop, "session")
+        laptop.get_by_role("button", name="Sign out everywhere").click()
+        expect(laptop.get_by_role("heading", level=1)).to_have_text("Sign in to the admin console")
+
+        phone.goto("/admin/policy")
+        expect(phone.get_by_role("heading", level=1)).to_have_text("Sign in to the admin console")

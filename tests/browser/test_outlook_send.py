@@ -14,7 +14,12 @@ import json
 import pytest
 from outlook_items import CLEAN_REPLY, REPLY_ALL, SUBSTANCE, reply
 
-from server.manifests import COMMANDS_PATH, RECIPIENTS_HANDLER, SEND_HANDLER, TASKPANE_COMMAND_ID
+from server.outlook.manifest import (
+    COMMANDS_PATH,
+    RECIPIENTS_HANDLER,
+    SEND_HANDLER,
+    TASKPANE_COMMAND_ID,
+)
 
 LARGE_AUDIENCE = reply(SUBSTANCE, size=30)
 # Smart Alerts limits (Office.SmartAlertsEventCompletedOptions): 500 characters for either
@@ -303,8 +308,12 @@ def test_recipients_changed_completes_when_the_server_is_down(open_outlook):
     assert _calls(page)["notifications"] == []
 
 
-def test_the_handler_never_prompts_nested_app_auth_falls_back_to_office(open_outlook, monkeypatch):
-    monkeypatch.setenv("DRAFTLINT_OUTLOOK_CLIENT_ID", "7f6b1c2a-0000-4000-8000-00000000c0de")
+def test_the_handler_never_prompts_nested_app_auth_falls_back_to_office(
+    live_app, open_outlook, monkeypatch
+):
+    monkeypatch.setitem(
+        live_app.config, "OUTLOOK_CLIENT_ID", "7f6b1c2a-0000-4000-8000-00000000c0de"
+    )
     page = open_outlook(
         COMMANDS_PATH,
         item=CLEAN_REPLY,

@@ -17,7 +17,7 @@ import time
 from outlook_items import CLEAN_REPLY, JULIE, QUOTE, REPLY_ALL, SUBSTANCE, team
 from playwright.sync_api import expect
 
-from server.manifests import TASKPANE_PATH
+from server.outlook.manifest import TASKPANE_PATH
 
 TEAM = team(5)
 POLL_MS = 1500
@@ -362,9 +362,9 @@ def _watch_authorization(seen: list):
 
 
 def test_with_nested_app_auth_the_pane_gets_its_token_from_msal(
-    open_outlook, base_url, monkeypatch
+    live_app, open_outlook, base_url, monkeypatch
 ):
-    monkeypatch.setenv("DRAFTLINT_OUTLOOK_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setitem(live_app.config, "OUTLOOK_CLIENT_ID", CLIENT_ID)
     authorizations = []
 
     page = _open(
@@ -385,8 +385,10 @@ def test_with_nested_app_auth_the_pane_gets_its_token_from_msal(
     assert page.evaluate("officeStandin.calls.getAccessToken") == []
 
 
-def test_when_msal_cannot_get_a_token_silently_the_pane_may_prompt(open_outlook, monkeypatch):
-    monkeypatch.setenv("DRAFTLINT_OUTLOOK_CLIENT_ID", CLIENT_ID)
+def test_when_msal_cannot_get_a_token_silently_the_pane_may_prompt(
+    live_app, open_outlook, monkeypatch
+):
+    monkeypatch.setitem(live_app.config, "OUTLOOK_CLIENT_ID", CLIENT_ID)
     authorizations = []
 
     page = _open(

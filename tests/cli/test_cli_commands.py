@@ -148,3 +148,49 @@ def test_dev_server_leaves_request_lines_to_the_app(monkeypatch):
     assert main(["serve", "--dev", "--port", "8123"]) == 0
     assert ran["port"] == 8123
     assert logging.getLogger("werkzeug").getEffectiveLevel() >= logging.WARNING
+
+
+def _migrated_database(tmp_path, monkeypatch) -> str:
+    url = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
+    assert main(["db", "upgrade", "--database-url", url]) == 0
+    monkeypatch.setenv("DATABASE_URL", url)
+    return url
+
+
+def test_serve_refuses_api_keys_of_organisations_that_do_not_exist(tmp_path, monkeypatch, capsys):
+    """Such a key would lint with the built-in defaults, silently, instead of its policy."""
+    _migrated_database(tmp_path, monkeypatch)
+    keys = {"k" * 32: "ghost.example", "m" * 32: "local", "n" * 32: "ghost.example"}
+    monkeypatch.setenv("DRAFTLINT_API_KEYS", json.dumps(keys))
+    monkeypatch.setattr(GunicornServer, "run", lambda self: pytest.fail("must not start"))
+    assert main(["serve", "--port", "9000"]) == 2
+    err = capsys.readouterr().err
+    assert "organisations that do not exist: ghost.example, local." in err
+    assert "k" * 32 not in err  # the message names organisations, never a key
+
+
+def test_serve_starts_when_every_key_has_its_organisation(tmp_path, monkeypatch):
+    url = _migrated_database(tmp_path, monkeypatch)
+    assert main(["admin", "create", "--org", "corp.example", "--email", "a@corp.example",
+                 "--database-url", url]) == 0  # fmt: skip
+    monkeypatch.setenv("DRAFTLINT_API_KEYS", json.dumps({"k" * 32: "corp.example"}))
+    started = []
+    monkeypatch.setattr(GunicornServer, "run", lambda self: started.append(self.load()))
+    assert main(["serve", "--port", "9000"]) == 0
+    assert started[0].config["API_KEYS"] == {"k" * 32: "corp.example"}
+
+
+@pytest.mark.parametrize("key", ["short", " " * 20 + "abc", "0123456789abcde"])
+def test_serve_refuses_weak_api_keys(key, monkeypatch, capsys):
+    monkeypatch.setenv("DRAFTLINT_API_KEYS", json.dumps({key: "corp.example"}))
+    monkeypatch.setattr(GunicornServer, "run", lambda self: pytest.fail("must not start"))
+    assert main(["serve", "--port", "9000"]) == 2
+    err = capsys.readouterr().err
+    assert "configuration: API_KEYS: the key of corp.example is shorter than 16 characters" in err
+    assert "Traceback" not in err
+
+
+def test_serve_names_a_bad_setting(monkeypatch, capsys):
+    monkeypatch.setenv("DRAFTLINT_OUTLOOK_GRAPH_TIMEOUT", "soon")
+    assert main(["serve", "--port", "9000"]) == 2
+    assert "$DRAFTLINT_OUTLOOK_GRAPH_TIMEOUT" in capsys.readouterr().err

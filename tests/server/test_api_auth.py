@@ -57,9 +57,11 @@ def test_no_configured_keys_means_every_v1_request_is_refused(registry, monkeypa
 
 
 def test_keys_can_come_from_the_environment(registry, monkeypatch):
-    monkeypatch.setenv("DRAFTLINT_API_KEYS", '{"env-key-42": "corp.example"}')
+    monkeypatch.setenv("DRAFTLINT_API_KEYS", '{"env-key-0123456789": "corp.example"}')
     client = create_app(registry=registry).test_client()
-    response = client.post("/v1/lint", json=DRAFT, headers={"Authorization": "Bearer env-key-42"})
+    response = client.post(
+        "/v1/lint", json=DRAFT, headers={"Authorization": "Bearer env-key-0123456789"}
+    )
     assert response.status_code == 200
 
 
