@@ -35,6 +35,7 @@ import traceback
 
 from flask import Flask, current_app, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from linters.registry import Registry
 
@@ -62,6 +63,7 @@ access_log = logging.getLogger("server.access")
 DEFAULTS = {
     "DEV_MODE": False,
     "API_KEYS": {},
+    "PROXY_HOPS": 0,
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "POLICY_REFRESH_SECONDS": DEFAULT_REFRESH_SECONDS,
     "API_TITLE": "draftlint",
@@ -134,6 +136,11 @@ def create_app(config: dict | None = None, *, registry: Registry | None = None) 
     """Build the app; `registry` replaces the discovered rules (tests use it)."""
     app = Flask(__name__)
     configure(app, DEFAULTS, config)
+    if app.config["PROXY_HOPS"]:
+        # The client's address (rate limits, dev mode's loopback check) and scheme as the
+        # trusted proxies saw them; without it every caller would be the proxy.
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     app.extensions[EXTENSION] = load_engine(registry)
     app.config["DATABASE_URL"] = resolve_url(app.config.get("DATABASE_URL"), app.instance_path)

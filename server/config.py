@@ -46,6 +46,13 @@ def _positive_float(value: str) -> float:
     return number
 
 
+def _count(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError("must be a whole number, 0 or more")
+    return number
+
+
 def _string_map(value: str) -> dict[str, str]:
     try:
         parsed = json.loads(value)
@@ -100,6 +107,9 @@ SETTINGS: Mapping[str, Setting] = {
     "MAX_CONTENT_LENGTH": Setting("largest request body in bytes (2 MB)", _positive_int),
     "POLICY_REFRESH_SECONDS": Setting(
         "how often a process rechecks the published policy (2)", _positive_float
+    ),
+    "PROXY_HOPS": Setting(
+        "reverse proxies in front whose X-Forwarded-For/-Proto to trust (0; 1 behind one)", _count
     ),
     "PUBLIC_BASE_URL": Setting("the server's public https URL, for links, redirects and CORS"),
     "SECRET_KEY": Setting("signs admin session cookies; the same on every replica"),

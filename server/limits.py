@@ -33,9 +33,8 @@ never by a raw secret: credentials are stored as a SHA-256 digest.
 - /gmail: Google's add-on runtime calls from Google's addresses for every user, so the address
   would pool them all: the user's ID token in the event (`authorizationEventObject.userIdToken`,
   digested) names the budget; an event without one counts against the client address.
-- sign-in: the client address, `request.remote_addr`. Behind a reverse proxy that is the proxy's
-  address unless the proxy's forwarded address is applied first (not done here): everyone behind
-  it then shares one budget, which is still fine for sign-in and /v1 callers with credentials.
+- sign-in: the client address, `request.remote_addr`; behind reverse proxies, the address they
+  forwarded (`PROXY_HOPS`, server/app.py), or everyone would share the proxy's budget.
 
 Not limited: the probes (`/healthz`, `/readyz`), `/openapi.json`, static files, the pages, the
 Outlook add-in's files, the admin console and `/v1/admin` (behind a signed-in session), CORS

@@ -323,3 +323,23 @@ def test_linting_carries_on_when_redis_is_unreachable(sqlite_url, registry, capl
     assert "falling back to in-memory storage" in caplog.text
     # Meanwhile the process counts in memory: the limit still holds.
     _assert_too_many(client.post("/v1/lint", json=DRAFT, **_bearer(KEY_A)), "3 per 1 minute")
+
+
+@pytest.mark.parametrize(("hops", "shared"), [(0, True), (1, False)])
+def test_behind_a_proxy_each_forwarded_address_has_its_own_budget(
+    sqlite_url, registry, hops, shared
+):
+    """Without PROXY_HOPS every sign-in through the proxy spends the proxy's one budget."""
+    app = _app(sqlite_url, registry, RATE_LIMIT_SIGN_IN="1/minute", PROXY_HOPS=hops)
+    client = app.test_client()
+
+    def sign_in(client_address):
+        return client.post(
+            "/admin/sign-in/one-time-token",
+            data={},
+            environ_base={"REMOTE_ADDR": "10.0.0.2"},  # the proxy
+            headers={"X-Forwarded-For": client_address},
+        ).status_code
+
+    assert sign_in("203.0.113.7") == 400
+    assert sign_in("203.0.113.8") == (429 if shared else 400)
