@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format chromium eval bench clean
+.PHONY: run test lint format chromium eval bench image-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,16 @@ bench: $(STAMP) chromium
 	$(BIN)/python -m tools.bench_outlook
 	$(BIN)/python -m tools.bench_gmail
 	$(BIN)/python -m tools.bench_backtest
+
+# The container image built and run read-only (deploy/tests): podman, on a Python base made from
+# Debian packages (no container registry is needed); installs podman and mmdebstrap when missing.
+CONTAINER_BASE ?= localhost/python-debian:bookworm
+image-test: $(STAMP)
+	command -v podman >/dev/null && command -v mmdebstrap >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends podman mmdebstrap runc uidmap)
+	podman image exists $(CONTAINER_BASE) || deploy/debian-python-base.sh $(CONTAINER_BASE)
+	TEST_CONTAINER_IMAGE="podman --runtime runc" TEST_CONTAINER_BASE=$(CONTAINER_BASE) \
+	TEST_CONTAINER_FLAGS="--ulimit nofile=20000:20000 --ulimit nproc=4096:4096" \
+	$(BIN)/pytest deploy/tests
 
 clean:
 	rm -rf $(VENV) build *.egg-info

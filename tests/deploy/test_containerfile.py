@@ -5,7 +5,8 @@ The image installs the wheel built from this checkout, so the wheel must hold ev
 packages read beside their modules (pyproject's package-data): this builds it (offline, no build
 isolation) and compares it with the checkout. The rule docs (docs/rules/, rendered at
 /docs/rules/<id>) live outside the packages; the Containerfile copies them to where
-server/docs_pages.py looks for them. Building and running the image itself: test_image.py.
+server/docs_pages.py looks for them. Building and running the image itself: `make image-test`
+(deploy/tests/test_image.py).
 """
 
 from __future__ import annotations

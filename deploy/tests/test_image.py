@@ -1,6 +1,7 @@
-"""The image, built and run: opt-in, since it needs a container engine and PyPI (a minute or two).
+"""The image, built and run: `make image-test` (a container engine, PyPI and a few minutes, so
+not part of `make test`, whose tests/deploy check the same files statically). By hand:
 
-    TEST_CONTAINER_IMAGE=podman .venv/bin/pytest tests/deploy/test_image.py
+    TEST_CONTAINER_IMAGE=podman .venv/bin/pytest deploy/tests
 
 `TEST_CONTAINER_IMAGE` names the engine command (`podman`, `docker`, or with global flags, e.g.
 `podman --runtime runc`); `TEST_CONTAINER_FLAGS` adds flags to its `build` and `run` (e.g.
