@@ -1,9 +1,10 @@
 """The admin console: server-rendered pages under /admin.
 
 Policy (the draft, edited through a form generated from each rule's options schema), Preview
-(a pasted or uploaded mail linted under the draft and the published policy), Publish, History
-(any two versions compared; roll back), Audit log and Statistics; and Session (who is signed
-in, until when, and "Sign out everywhere").
+(a pasted or uploaded mail linted under the draft and the published policy), Backtest (a
+mailbox run under both in the background: `backtest.py`), Publish, History (any two versions
+compared; roll back), Audit log and Statistics; and Session (who is signed in, until when, and
+"Sign out everywhere").
 
 Every page works without JavaScript; static/admin.js only improves it (focus on the error
 summary, preview results without a reload). Nothing is inline (the CSP forbids it), nothing
@@ -637,3 +638,7 @@ def session_page():
     with _org_session() as (session, org):
         live = store.count_admin_sessions(session, org, user.email)
     return _render("admin/session.html", record=current_session(), live=live)
+
+
+# The Backtest page's routes, on this blueprint (imported last: they use the helpers above).
+from . import backtest as _backtest  # noqa: E402, F401

@@ -270,6 +270,7 @@ class _Pool:
         self.jobs = jobs
         self.settings = settings
         self.executor: ProcessPoolExecutor | None = None
+        self.local: worker.Worker | None = None
 
     def __enter__(self) -> _Pool:
         if self.jobs > 1:
@@ -286,7 +287,9 @@ class _Pool:
             )
             self.executor.submit(int).result()  # starts them all (fork starts all at once)
         else:
-            worker.init(self.settings)
+            # A worker of this run's own, not the module's: runs in threads of one process
+            # (the admin console's) must not share one.
+            self.local = worker.Worker(self.settings)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -318,8 +321,8 @@ class _Pool:
             for index, chunk_items in enumerate(chunked(items)):
                 chosen = None if select is None else select[index]
                 chunk = worker.Chunk(index, chunk_items, count_only, chosen)
-                if self.executor is None:
-                    handle(worker.run_chunk(chunk))
+                if self.local is not None:
+                    handle(self.local.run(chunk))
                     continue
                 flight.append(self.executor.submit(worker.run_chunk, chunk))
                 while len(flight) >= limit:

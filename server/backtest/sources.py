@@ -121,6 +121,24 @@ def read_sources(paths: list[str], cap: int = MAX_MESSAGE_BYTES) -> Iterator[Ite
         yield from _read_path(path, cap)
 
 
+def read_stream(
+    position: str, stream: BinaryIO, size: int, cap: int = MAX_MESSAGE_BYTES
+) -> Iterator[Item]:
+    """Every message of one open file, as `Item`s named from `position` ("upload.mbox#3"),
+    whose extension helps tell the kind as a file name does: an upload to the admin console.
+    The stream must be seekable (a zip's directory is at its end); the caller closes it."""
+    try:
+        yield from _read_file(position, stream, size, cap)
+    except OSError as exc:  # a read error half-way: what came before still counts
+        yield problem(position, Problem.UNREADABLE, exc.strerror or type(exc).__name__)
+
+
+def kind_of(name: str, head: bytes) -> str:
+    """What a file named `name` that starts with `head` (its first SNIFF bytes) holds: "mbox",
+    "eml", "msg", "pst", "zip", or "other" for anything that is not mail."""
+    return _sniff(name, head)
+
+
 def _read_path(path: str, cap: int) -> Iterator[Item]:
     try:
         info = os.stat(path)

@@ -47,6 +47,16 @@ Policies (`policies`); ETags are strong validators like '"draft-7"':
     diff_versions(session, org, before, after) -> list[Change]       # {path, before, after}
     diff_documents(before, after) -> list[Change]                    # e.g. draft vs published
 
+Backtest runs of the admin console (`backtests`): counts only, never mail:
+    start_backtest(session, org, *, actor, upload_bytes, draft_revision, published_version,
+                   from_domains=()) -> BacktestRun       # AlreadyExists while one runs
+    backtest_progress(session, run_id, *, progress_bytes, messages) -> bool   # the heartbeat
+    finish_backtest(session, run_id, *, report=None, summary=None, error=None) -> bool
+    list_backtests(session, org) -> list[BacktestRun]     # newest first, reports deferred
+    get_backtest(session, org, run_id) -> BacktestRun     # NotFound
+    delete_backtest(session, org, run_id, *, actor)       # NotFound
+    is_stale(run) -> bool                                 # "running", but its process ended
+
 Audit log (`audit`):
     list_entries(session, org, *, limit=100, before_id=None) -> list[AuditEntry]  # newest first
 
@@ -72,6 +82,15 @@ from .admin_sessions import (
     start_admin_session,
 )
 from .audit import list_entries
+from .backtests import (
+    backtest_progress,
+    delete_backtest,
+    finish_backtest,
+    get_backtest,
+    is_stale,
+    list_backtests,
+    start_backtest,
+)
 from .cache import PolicyCache
 from .database import connect, resolve_url, session_factory
 from .diff import Change, diff_documents
@@ -82,6 +101,8 @@ from .models import (
     AdminSession,
     AliasKind,
     AuditEntry,
+    BacktestRun,
+    BacktestStatus,
     OrgAlias,
     Organisation,
     Outcome,
@@ -126,6 +147,8 @@ __all__ = [
     "AliasKind",
     "AlreadyExists",
     "AuditEntry",
+    "BacktestRun",
+    "BacktestStatus",
     "Change",
     "NotFound",
     "OrgAlias",
@@ -140,12 +163,14 @@ __all__ = [
     "StaleWrite",
     "add_admin",
     "add_alias",
+    "backtest_progress",
     "connect",
     "count_admin_sessions",
     "counts_per_outcome",
     "counts_per_rule_per_day",
     "create_org",
     "current_version",
+    "delete_backtest",
     "diff_documents",
     "diff_versions",
     "downgrade",
@@ -154,13 +179,17 @@ __all__ = [
     "end_admin_sessions",
     "export_draft_yaml",
     "find_admin_session",
+    "finish_backtest",
     "get_admin",
+    "get_backtest",
     "get_draft",
     "get_org",
     "get_version",
     "import_draft_yaml",
+    "is_stale",
     "issue_sign_in_token",
     "list_admins",
+    "list_backtests",
     "list_entries",
     "list_versions",
     "org_for_alias",
@@ -174,5 +203,6 @@ __all__ = [
     "save_draft",
     "session_factory",
     "start_admin_session",
+    "start_backtest",
     "upgrade",
 ]

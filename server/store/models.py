@@ -1,6 +1,7 @@
 """The database schema: SQLAlchemy 2 typed declarative models.
 
-Nothing here holds mail: policy documents, who changed them, and counts. A draft's text, subject or
+Nothing here holds mail: policy documents, who changed them, and counts (a backtest's report is
+counts too). A draft's text, subject or
 recipients never reach a table (tests/store/test_privacy.py checks that with a canary string).
 
 Enumerations are short strings with CHECK constraints rather than native enum types: they read the
@@ -48,6 +49,14 @@ class SignInMethod(StrEnum):
     LINK = "link"  # a one-time link from `draftlint admin create`
     ENTRA = "entra"  # Microsoft Entra ID
     GOOGLE = "google"  # Google Workspace
+
+
+class BacktestStatus(StrEnum):
+    """Where a backtest run of the admin console stands."""
+
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
 
 
 class Outcome(StrEnum):
@@ -273,3 +282,37 @@ class AdminSession(Base):
     method: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class BacktestRun(Base):
+    """A backtest of an uploaded mailbox, run from the admin console: who ran it and when, how far
+    it got, and, once done, its aggregate report. Never any mail: the upload is read from a
+    temporary file that is gone when the run ends, and `report` is the run's counts
+    (`server.backtest.Tally` as JSON, with the run's facts): rule ids, severities, months,
+    audience buckets, charset names, positions in the upload and keyed pseudonyms; no subject,
+    body, excerpt, address or name.
+
+    `updated_at` is the job's heartbeat: a run still marked running whose heartbeat is old ran
+    in a process that has ended (server/admin/backtest.py reads it as stopped).
+    `draft_revision` and `published_version` are the two policies it compared; publishing from
+    its report uses the draft's ETag of then, so a draft changed since is not published unseen.
+    """
+
+    __tablename__ = "backtest_runs"
+    __table_args__ = (CheckConstraint(_one_of("status", BacktestStatus), name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    started_by: Mapped[str] = mapped_column(EMAIL)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    upload_bytes: Mapped[int] = mapped_column(BigInteger)
+    progress_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    messages: Mapped[int] = mapped_column(Integer, default=0)  # items of the upload read so far
+    draft_revision: Mapped[int] = mapped_column(Integer)
+    published_version: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(500))  # our words, never the mail's
+    summary: Mapped[dict | None] = mapped_column(JSON)  # a few figures for the list of runs
+    report: Mapped[dict | None] = mapped_column(JSON, deferred=True)

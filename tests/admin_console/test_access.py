@@ -16,6 +16,7 @@ PAGES = (
     "/admin/policy",
     "/admin/policy/export.yaml",
     "/admin/preview",
+    "/admin/backtest",
     "/admin/publish",
     "/admin/history",
     "/admin/history/1/rollback",
@@ -33,7 +34,15 @@ def test_signed_out_pages_redirect_to_sign_in(app, path):
 
 
 @pytest.mark.parametrize(
-    "path", ["/admin/policy", "/admin/policy/import", "/admin/publish", "/admin/history/1/rollback"]
+    "path",
+    [
+        "/admin/policy",
+        "/admin/policy/import",
+        "/admin/publish",
+        "/admin/history/1/rollback",
+        "/admin/backtest",
+        "/admin/backtest/1/delete",
+    ],
 )
 def test_signed_out_posts_change_nothing(app, in_store, path):
     def entries(session, org):
@@ -56,6 +65,7 @@ def test_every_role_reads_every_page(sign_in, in_store, role):
     for path in (
         "/admin/policy",
         "/admin/preview",
+        "/admin/backtest",
         "/admin/history",
         "/admin/audit",
         "/admin/stats",
