@@ -14,7 +14,10 @@ Differences, on purpose:
   the database does not hold. Run `draftlint serve` once, or check the keys another way.
 - `worker_tmp_dir`: the workers' heartbeat files go to /dev/shm where there is one, gunicorn's
   advice for a disk-backed /tmp; the image instead sets TMPDIR=/tmp, mounted as a tmpfs.
-- `on_starting`: logging as `draftlint serve` sets it up (the app's own loggers at INFO).
+- `on_starting`: logging as `draftlint serve` sets it up (the app's own loggers at INFO, text or
+  `$DRAFTLINT_LOG_FORMAT=json`), and the metrics folder it prepares: `$PROMETHEUS_MULTIPROC_DIR`,
+  emptied of an earlier run's files, or a temporary one (server/gunicorn_server.py). This file
+  runs before any worker imports the app, as the folder must.
 
 Access log: gunicorn's is off (`accesslog = None`, its default). The app logs one line per request
 itself (logger `server.access`: method, path, status, duration; never the query string, a body
@@ -23,10 +26,16 @@ would print). Do not add `logconfig_dict` or `logconfig` here: either one turns 
 log on, whose default format holds the query string (`%(r)s`).
 """
 
-import logging
 import os
 
-from server.gunicorn_server import THREADS
+from server.config import environment_setting
+from server.gunicorn_server import (
+    THREADS,
+    child_exit,
+    prepare_metrics_folder,
+    remove_metrics_folder,
+)
+from server.logs import configure_logging
 
 # What `draftlint serve --host 0.0.0.0` binds (its default host is loopback; the image's command
 # binds every interface, as a container must).
@@ -49,11 +58,19 @@ loglevel = "info"
 # `draftlint serve`, so that replicas on one machine do not fight over it.
 control_socket_disable = True
 
+# gunicorn's lines in `$DRAFTLINT_LOG_FORMAT` too; metrics of every worker added up at /metrics
+# (prometheus-client's multiprocess mode: a worker that exits is marked dead, the temporary
+# folder removed at exit). As in `draftlint serve`.
+logger_class = "server.gunicorn_server.Logger"
+child_exit = child_exit
+on_exit = remove_metrics_folder
+
 wsgi_app = "server.app:create_app()"
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 
 
 def on_starting(server):
     """The app's loggers (server.access among them) at INFO on stderr, formatted as by
-    `draftlint serve`; gunicorn sets up only its own loggers."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    `draftlint serve`; gunicorn sets up only its own loggers. The workers' metrics folder."""
+    configure_logging(environment_setting("LOG_FORMAT"))
+    prepare_metrics_folder()

@@ -105,6 +105,19 @@ class Original:
 
 
 @dataclass(frozen=True, slots=True)
+class ThreadActivity:
+    """Recent reply-alls on the draft's thread, as the server counted them (`reply-all-storm`).
+
+    A fact from outside the draft: the adapter fills it in from what it keeps per organisation
+    (server/thread_activity.py), the way it fills in a group's `member_count`.
+    """
+
+    repliers: int  # distinct people besides the author who replied to all within the window
+    audience: int  # the most recipients one of those reply-alls reached
+    window_minutes: int  # how far back they were counted
+
+
+@dataclass(frozen=True, slots=True)
 class Draft:
     client: Client = Client.API
     compose_type: ComposeType = ComposeType.NEW
@@ -118,6 +131,7 @@ class Draft:
     in_reply_to: Original | None = None
     thread_id: str | None = None
     locale: str | None = None
+    thread_activity: ThreadActivity | None = None
 
     @property
     def recipients(self) -> tuple[Recipient, ...]:

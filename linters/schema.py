@@ -24,6 +24,7 @@ from .model import (
     RecipientType,
     Report,
     Severity,
+    ThreadActivity,
     mailbox_key,
 )
 
@@ -35,6 +36,9 @@ MAX_RECIPIENTS = 100_000
 MAX_ATTACHMENTS = 1000
 MAX_MEMBER_COUNT = 10_000_000
 MAX_LOCALE = 35
+MAX_REPLIERS = 10_000_000
+MAX_AUDIENCE = 10**12  # a sum of group sizes: above any one group's MAX_MEMBER_COUNT
+MAX_WINDOW_MINUTES = 7 * 24 * 60
 
 
 class Text(fields.String):
@@ -146,6 +150,31 @@ class OriginalSchema(_Strict):
         return Original(**_tupled(data))
 
 
+class ThreadActivitySchema(_Strict):
+    repliers = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=0, max=MAX_REPLIERS),
+        metadata={"description": "Distinct people besides the author who replied to all."},
+    )
+    audience = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=0, max=MAX_AUDIENCE),
+        metadata={"description": "The most recipients one of those reply-alls reached."},
+    )
+    window_minutes = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_WINDOW_MINUTES),
+        metadata={"description": "How far back they were counted."},
+    )
+
+    @post_load
+    def _make(self, data, **_):
+        return ThreadActivity(**data)
+
+
 class DraftSchema(_Strict):
     client = _enum(Client, load_default=Client.API)
     compose_type = _enum(ComposeType, load_default=ComposeType.NEW)
@@ -163,6 +192,14 @@ class DraftSchema(_Strict):
     in_reply_to = fields.Nested(OriginalSchema, allow_none=True)
     thread_id = Text(allow_none=True, validate=validate.Length(max=MAX_NAME))
     locale = Text(allow_none=True, validate=validate.Length(max=MAX_LOCALE))
+    thread_activity = fields.Nested(
+        ThreadActivitySchema,
+        allow_none=True,
+        metadata={
+            "description": "Recent reply-alls on this thread (the reply-all-storm rule). For a "
+            "reply with a thread_id the server counts them itself, replacing what was sent."
+        },
+    )
 
     @post_load
     def _make(self, data, **_):
@@ -204,9 +241,10 @@ _RECIPIENT_KEYS = frozenset({"email", "name", "type", "member_count"})
 _BODY_KEYS = frozenset({"content", "type"})
 _ATTACHMENT_KEYS = frozenset({"name", "size", "inline"})
 _ORIGINAL_KEYS = frozenset({"from", "to", "cc", "bcc", "subject", "message_id"})
+_THREAD_ACTIVITY_KEYS = frozenset({"repliers", "audience", "window_minutes"})
 _DRAFT_KEYS = frozenset(
     {"client", "compose_type", "subject", "from", "to", "cc", "bcc", "body", "attachments"}
-    | {"in_reply_to", "thread_id", "locale"}
+    | {"in_reply_to", "thread_id", "locale", "thread_activity"}
 )
 _ABSENT = object()
 _CLIENTS = {kind.value: kind for kind in Client}
@@ -222,6 +260,7 @@ def _check_field_names() -> None:
         (_BODY_KEYS, BodySchema),
         (_ATTACHMENT_KEYS, AttachmentSchema),
         (_ORIGINAL_KEYS, OriginalSchema),
+        (_THREAD_ACTIVITY_KEYS, ThreadActivitySchema),
         (_DRAFT_KEYS, DraftSchema),
     ):
         wire = {field.data_key or name for name, field in schema().fields.items()}
@@ -386,6 +425,28 @@ def _original(data: dict) -> Original | bool | None:
     return Original(sender=sender, to=to, cc=cc, bcc=bcc, subject=subject, message_id=message_id)
 
 
+def _count(value, low: int, high: int) -> bool:
+    """A JSON integer (not a boolean) marshmallow's strict Integer with `Range(low, high)` takes."""
+    return type(value) is int and low <= value <= high
+
+
+def _thread_activity(data: dict) -> ThreadActivity | bool | None:
+    """The ThreadActivity, None for null or absent, False when marshmallow must read it."""
+    value = data.get("thread_activity")
+    if value is None:
+        return None
+    if type(value) is not dict or value.keys() != _THREAD_ACTIVITY_KEYS:
+        return False
+    repliers, audience, window = value["repliers"], value["audience"], value["window_minutes"]
+    if not (
+        _count(repliers, 0, MAX_REPLIERS)
+        and _count(audience, 0, MAX_AUDIENCE)
+        and _count(window, 1, MAX_WINDOW_MINUTES)
+    ):
+        return False
+    return ThreadActivity(repliers=repliers, audience=audience, window_minutes=window)
+
+
 def well_formed_draft(data: object) -> Draft | None:
     """The Draft `DraftSchema` would load from decoded JSON `data`, when all of it is plainly
     valid; None when marshmallow must read it (to refuse it, or for what these checks leave)."""
@@ -411,7 +472,8 @@ def well_formed_draft(data: object) -> Draft | None:
         return None
     sender = _address(data.get("from"))
     in_reply_to = _original(data)
-    if sender is False or in_reply_to is False:
+    thread_activity = _thread_activity(data)
+    if sender is False or in_reply_to is False or thread_activity is False:
         return None
     to = _recipient_list(data, "to")
     cc = _recipient_list(data, "cc")
@@ -433,6 +495,7 @@ def well_formed_draft(data: object) -> Draft | None:
         in_reply_to=in_reply_to,
         thread_id=thread_id,
         locale=locale,
+        thread_activity=thread_activity,
     )
 
 

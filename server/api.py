@@ -7,7 +7,6 @@ that has no schema in the core.
 
 from __future__ import annotations
 
-import logging
 import math
 from datetime import UTC, datetime, timedelta
 
@@ -17,21 +16,21 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import ServiceUnavailable
 
-from linters import Severity, lint
+from linters import Severity
 from linters.schema import DRAFT_SCHEMA, DraftSchema, ReportSchema, load_draft
 from linters.text import segment
 
-from . import store
+from . import metrics, store
 from .admin.session import ensure_dev_org
 from .catalog import describe_registry
 from .eml import eml_to_draft, not_a_message
 from .engine import current_engine, current_storage
-from .identity import authenticate, dev_request, resolve_policy, with_fallback
+from .identity import authenticate, dev_request, resolve_policy
 from .outlook.enrich import services as outlook_services
 from .problems import ProblemSchema, http_error
 from .request_body import JSONBodyParser
+from .thread_activity import lint_in_thread
 
-log = logging.getLogger(__name__)
 
 SECURITY = [{"apiKey": []}, {"entraToken": []}]  # either one
 UNAUTHORIZED = "No credentials, or an unknown API key or an invalid Entra access token."
@@ -155,13 +154,16 @@ def lint_draft(draft):
     When the organisation's current policy cannot be read (the database is down), the draft is
     linted under the last version this server saw, else the defaults, and `policy.fallback`
     (`last-known` | `defaults`) and `policy.reason` say so.
+
+    For a reply with a `thread_id`, the server fills in `thread_activity` from its own counts of
+    the thread's reply-alls (the reply-all-storm rule), counting this one if it goes to all; when
+    those counts cannot be had, `failed_rules` names `reply-all-storm`.
     """
     if g.identity.method == "entra":
         draft = outlook_services().enricher.enrich(draft, g.identity)
     resolved = resolve_policy(g.identity, current_engine().default_policy)
-    report = with_fallback(lint(draft, resolved.policy), resolved)
-    if report.failed_rules:  # rule ids only: what the draft said stays out of the log
-        log.error("Rules failed and were skipped: %s", ", ".join(report.failed_rules))
+    report = lint_in_thread(draft, g.identity.org, resolved)  # logs rules that failed
+    metrics.count_lint(report)
     return report
 
 
@@ -309,6 +311,7 @@ def record_events(body):
     breaker.succeeded()
     if not counted:
         raise http_error(404, "Your organisation is not set up on this server.")
+    metrics.count_events(events)
     return {"recorded": len(events)}
 
 

@@ -16,6 +16,7 @@ Configuration (a dict passed to `create_app`, over these defaults):
   server/admin/sign_in.py.
 - `POLICY_REFRESH_SECONDS`: how often each process rechecks an organisation's published policy
   version (default 2): a publish reaches every worker within that.
+- State the processes share (`REDIS_URL`, `REPLICAS`): see server/shared_state.py.
 - Outlook add-in identity (`OUTLOOK_CLIENT_ID`, `OUTLOOK_CLIENT_SECRET`, `OUTLOOK_APP_ID_URI`,
   `OUTLOOK_OPENID_CONFIG`, `OUTLOOK_JWKS_URI`, `OUTLOOK_ISSUER`, `OUTLOOK_AUTHORITY`,
   `OUTLOOK_OIDC_AUTHORITY`, `OUTLOOK_GRAPH_URL`, `OUTLOOK_GRAPH_SCOPES`, `OUTLOOK_GRAPH_TIMEOUT`,
@@ -23,6 +24,7 @@ Configuration (a dict passed to `create_app`, over these defaults):
   access tokens on /v1 and Graph look-ups on behalf of the user; see server/outlook/verify.py.
 - Gmail add-on (`GMAIL_MODE`, `GMAIL_ADDON_SERVICE_ACCOUNT`, `GMAIL_OAUTH_CLIENT_ID`,
   `GMAIL_DIRECTORY_CREDENTIALS`, `GMAIL_DIRECTORY_ADMINS`, ...): see server/gmail/settings.py.
+- Metrics (`METRICS_TOKEN`): /metrics for Prometheus; see server/metrics.py.
 - Rate limits on /v1, /gmail and admin sign-in (`RATE_LIMIT_API`, `RATE_LIMIT_GMAIL`,
   `RATE_LIMIT_SIGN_IN`, `RATE_LIMIT_STORAGE`): see server/limits.py.
 """
@@ -39,6 +41,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from linters.registry import Registry
 
+from . import metrics
 from .admin import session as admin_session
 from .admin.api import admin_api
 from .admin.pages import admin_pages
@@ -54,8 +57,11 @@ from .outlook.enrich import EXTENSION as OUTLOOK
 from .outlook.routes import init_app as init_outlook
 from .pages import pages
 from .problems import from_http_exception, problem
+from .shared_state import PublishSignal
+from .shared_state import init_app as init_shared_state
 from .store import resolve_url
 from .store.cache import DEFAULT_REFRESH_SECONDS
+from .thread_activity import init_app as init_thread_activity
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("server.access")
@@ -144,11 +150,14 @@ def create_app(config: dict | None = None, *, registry: Registry | None = None) 
 
     app.extensions[EXTENSION] = load_engine(registry)
     app.config["DATABASE_URL"] = resolve_url(app.config.get("DATABASE_URL"), app.instance_path)
+    shared = init_shared_state(app)
     app.extensions[STORAGE] = open_storage(
         app.config["DATABASE_URL"],
         migrate=app.config["DEV_MODE"],
         refresh_seconds=app.config["POLICY_REFRESH_SECONDS"],
+        signal=PublishSignal(shared) if shared.shared else None,
     )
+    init_thread_activity(app, shared)
     admin_session.init_app(app)
     api = ProblemApi(app)
     app.register_error_handler(HTTPException, from_http_exception)
@@ -166,6 +175,7 @@ def create_app(config: dict | None = None, *, registry: Registry | None = None) 
     app.register_blueprint(admin_pages)
     init_gmail(app)
     init_outlook(app)
+    metrics.init_app(app)  # /metrics, not rate-limited
     entra_accepted = app.extensions[OUTLOOK].settings.accepts_tokens
     if not app.config["DEV_MODE"] and not app.config["API_KEYS"] and not entra_accepted:
         log.warning(
@@ -185,7 +195,21 @@ def create_app(config: dict | None = None, *, registry: Registry | None = None) 
         # A one-time sign-in token stands in its path: log the route, not the secret.
         secret = request.url_rule is not None and "token" in (request.view_args or {})
         path = request.url_rule.rule if secret else request.path
-        access_log.info("%s %s %s %.1fms", request.method, path, response.status_code, elapsed_ms)
+        where = metrics.observe_request(response.status_code, elapsed_ms / 1000)
+        access_log.info(
+            "%s %s %s %.1fms",
+            request.method,
+            path,
+            response.status_code,
+            elapsed_ms,
+            extra={  # the same, as fields of a JSON log line (server/logs.py)
+                "method": request.method,
+                "path": path,
+                "status": response.status_code,
+                "duration_ms": round(elapsed_ms, 1),
+                "surface": where,
+            },
+        )
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 

@@ -16,7 +16,7 @@ import os
 import re
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import BinaryIO, TextIO
 
 import yaml
@@ -254,10 +254,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
     threaded and read request heads in their event loop (server/gunicorn_server.py), so slow
     clients tie up no worker and are cut off after a header timeout. Bind to 0.0.0.0 or a
     specific interface with `--host` to expose it.
-    """
-    from .app import create_app, organisations_missing_for_keys  # Flask is only needed here
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    The log is text lines, or one JSON object per line with `DRAFTLINT_LOG_FORMAT=json`
+    (server/logs.py). gunicorn's workers count metrics into files in a folder that /metrics adds
+    up (server/metrics.py), known before the app, and prometheus_client with it, is imported.
+    """
+    from .config import environment_setting
+    from .gunicorn_server import metrics_folder
+    from .logs import configure_logging
+
+    try:
+        configure_logging(environment_setting("LOG_FORMAT"))
+    except ValueError as exc:
+        raise InputError(f"configuration: {exc}") from None
+    with nullcontext() if args.dev else metrics_folder():
+        return _serve(args)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .app import create_app, organisations_missing_for_keys  # Flask is only needed here
+    from .shared_state import check_at_start
+
     if args.dev:
         if not is_loopback(args.host):
             raise InputError(
@@ -285,6 +302,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"DRAFTLINT_API_KEYS names organisations that do not exist: {', '.join(missing)}. "
             "Create them (`draftlint admin create --org ...`) or fix the keys."
         )
+    # What each process keeps for itself without Redis, or whether Redis answers.
+    check_at_start(app, workers=args.workers)
 
     host = f"[{args.host}]" if ":" in args.host and not args.host.startswith("[") else args.host
     GunicornServer(app, {"bind": f"{host}:{args.port}", "workers": args.workers}).run()

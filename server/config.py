@@ -91,6 +91,40 @@ def rate_limit_storage(value: object) -> str:
     return text
 
 
+def bearer_secret(value: object) -> str:
+    """A bearer token (`METRICS_TOKEN`) long enough not to be guessed."""
+    text = value.strip() if isinstance(value, str) else ""
+    if len(text) < MIN_API_KEY_LENGTH:
+        raise ValueError(
+            f"must be at least {MIN_API_KEY_LENGTH} characters; make one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+        )
+    return text
+
+
+LOG_FORMATS = ("text", "json")
+
+
+def log_format(value: object) -> str:
+    """How `draftlint serve` writes its log: text lines, or one JSON object per line."""
+    text = value.strip().lower() if isinstance(value, str) else ""
+    if text not in LOG_FORMATS:
+        raise ValueError("must be text or json")
+    return text
+
+
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+def redis_url(value: object) -> str:
+    """`REDIS_URL`: redis://host:6379/0, rediss:// (TLS) or unix:///path/redis.sock."""
+    text = value.strip() if isinstance(value, str) else ""
+    scheme, sep, _ = text.partition("://")
+    if not sep or scheme.lower() not in REDIS_SCHEMES:
+        raise ValueError("must be a Redis URL such as redis://127.0.0.1:6379/0")
+    return text
+
+
 @dataclass(frozen=True, slots=True)
 class Setting:
     summary: str
@@ -114,6 +148,19 @@ SETTINGS: Mapping[str, Setting] = {
     "PUBLIC_BASE_URL": Setting("the server's public https URL, for links, redirects and CORS"),
     "SECRET_KEY": Setting("signs admin session cookies; the same on every replica"),
     "OIDC_CA_BUNDLE": Setting("a CA file trusted for calls to identity providers and APIs"),
+    # State the processes share (server/shared_state.py)
+    "REDIS_URL": Setting(
+        "Redis the processes share (policy changes, reply-all-storm counts, rate limits): "
+        "redis://host:6379/0",
+        redis_url,
+    ),
+    "REPLICAS": Setting(
+        "how many replicas run (1); with more than one, serve warns when there is no Redis",
+        _positive_int,
+    ),
+    # Operations (server/metrics.py, server/logs.py)
+    "METRICS_TOKEN": Setting("bearer token for /metrics (unset: /metrics is off)", bearer_secret),
+    "LOG_FORMAT": Setting("text, or json: one JSON object per line (text)", log_format),
     # Rate limits (server/limits.py): a rate such as "600/minute", or "off"
     "RATE_LIMIT_API": Setting(
         "requests per caller (API key or token) to /v1 (600/minute)", rate_limit
@@ -125,6 +172,10 @@ SETTINGS: Mapping[str, Setting] = {
     "RATE_LIMIT_STORAGE": Setting(
         "where the counts live: memory:// (each process) or redis://host:6379/0 (shared)",
         rate_limit_storage,
+    ),
+    # The admin console's Backtest page (server/admin/backtest.py)
+    "BACKTEST_MAX_UPLOAD": Setting(
+        "largest mailbox file the console's Backtest page takes, in bytes (200 MB)", _positive_int
     ),
     # Admin sign-in (server/admin/sign_in.py)
     "ENTRA_CLIENT_ID": Setting("Entra app registration for admin sign-in"),
@@ -199,17 +250,25 @@ _NOT_SETTINGS = frozenset({"CHROMIUM", "SCHEMAS", "SCREENSHOTS"})
 
 def from_environment(environ: Mapping[str, str] | None = None) -> dict:
     """The settings the environment sets, parsed; ValueError naming a bad variable."""
-    environ = os.environ if environ is None else environ
     found = {}
-    for name, setting in SETTINGS.items():
-        raw = environ.get(PREFIX + name)
-        if raw is None or raw == "":
-            continue
-        try:
-            found[name] = setting.parse(raw)
-        except ValueError as error:
-            raise ValueError(f"${PREFIX}{name}: {error}") from None
+    for name in SETTINGS:
+        value = environment_setting(name, environ)
+        if value is not None:
+            found[name] = value
     return found
+
+
+def environment_setting(name: str, environ: Mapping[str, str] | None = None) -> object:
+    """One setting from the environment, parsed (None when unset or empty), for what runs
+    before the app is made (`draftlint serve`'s logging); ValueError naming the variable."""
+    environ = os.environ if environ is None else environ
+    raw = environ.get(PREFIX + name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return SETTINGS[name].parse(raw)
+    except ValueError as error:
+        raise ValueError(f"${PREFIX}{name}: {error}") from None
 
 
 def configure(app: Flask, defaults: Mapping, overrides: Mapping | None) -> None:

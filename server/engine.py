@@ -18,7 +18,7 @@ from linters.registry import Registry, default_registry
 
 from .problems import http_error
 from .store import PolicyCache, connect, session_factory, upgrade
-from .store.cache import AliasCache, Breaker
+from .store.cache import AliasCache, Breaker, PublishSignal
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +67,12 @@ class Storage:
     breaker: Breaker
 
 
-def open_storage(url: str, *, migrate: bool, refresh_seconds: float) -> Storage:
+def open_storage(
+    url: str, *, migrate: bool, refresh_seconds: float, signal: PublishSignal | None = None
+) -> Storage:
     """Connect (lazily: nothing is opened until the first query) and, if `migrate`, bring the
     schema to the newest revision first, as dev mode does; production runs `draftlint db upgrade`.
+    `signal`: the publish generation the replicas share (server/shared_state.py), if any.
     """
     database = connect(url, bounded=True)
     if migrate:
@@ -85,7 +88,7 @@ def open_storage(url: str, *, migrate: bool, refresh_seconds: float) -> Storage:
     return Storage(
         database,
         sessions,
-        PolicyCache(sessions, refresh_seconds=refresh_seconds, breaker=breaker),
+        PolicyCache(sessions, refresh_seconds=refresh_seconds, breaker=breaker, signal=signal),
         AliasCache(sessions, breaker),
         breaker,
     )

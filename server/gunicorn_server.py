@@ -13,19 +13,35 @@ may hold, and so what is buffered for one. A slow request body still holds a thr
 The worker overrides gthread internals (`enqueue_req`, `murder_keepalived`, the connection's
 parser), so pyproject.toml keeps gunicorn to the major version tested;
 tests/cli/test_serve_slow_clients.py fails if an upgrade undoes what this does.
+
+Metrics (server/metrics.py): each worker writes its values to files in
+`$PROMETHEUS_MULTIPROC_DIR`, which `/metrics` adds up. `metrics_folder()` sets that before the
+app, and with it prometheus_client, is imported (a fresh temporary folder, removed at exit, unless
+the operator chose one: that one is emptied of an earlier run's files, so give every server its
+own), and `child_exit` tells prometheus-client when a worker is gone. gunicorn's own log lines
+follow `$DRAFTLINT_LOG_FORMAT` as the app's do (`Logger`, server/logs.py).
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import io
+import os
 import selectors
+import shutil
+import tempfile
 import time
+from collections.abc import Iterator
 from functools import partial
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger as GunicornLogger
 from gunicorn.workers.gthread import ThreadWorker
+
+from .config import environment_setting
+from .logs import formatter
 
 HEADER_TIMEOUT = 10  # seconds a head may take: from accept, or from a kept-alive one's next byte
 THREADS = 4  # a worker's threads, for requests whose head has arrived
@@ -162,12 +178,79 @@ class HeadBufferingWorker(ThreadWorker):
                 self._drop(conn, REQUEST_TIMEOUT if conn.head else b"")
 
 
+# --- metrics and logs -------------------------------------------------------------------------
+
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"  # prometheus-client's own variable
+# The temporary folder `prepare_metrics_folder` made, if it did, and the process that made it.
+_made_folder: list[tuple[int, str]] = []
+
+
+def prepare_metrics_folder() -> None:
+    """Point `$PROMETHEUS_MULTIPROC_DIR` at an empty folder: the operator's, its earlier run's
+    files removed (they would be added to this run's), else a new temporary one. Call it before
+    prometheus_client is imported: it reads the variable once, at import."""
+    path = os.environ.get(MULTIPROC_DIR)
+    if path:
+        os.makedirs(path, exist_ok=True)
+        for stale in glob.glob(os.path.join(glob.escape(path), "*.db")):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(stale)
+        return
+    path = tempfile.mkdtemp(prefix="draftlint-metrics-")
+    os.environ[MULTIPROC_DIR] = path
+    _made_folder.append((os.getpid(), path))
+
+
+def remove_metrics_folder(_server=None) -> None:
+    """Remove the temporary folder `prepare_metrics_folder` made (gunicorn's `on_exit`), in the
+    process that made it only: a worker leaving unwinds the same stack (`draftlint serve`'s
+    `metrics_folder()`), and must not take its siblings' files with it."""
+    while _made_folder and _made_folder[-1][0] == os.getpid():
+        _, path = _made_folder.pop()
+        shutil.rmtree(path, ignore_errors=True)
+        if os.environ.get(MULTIPROC_DIR) == path:
+            del os.environ[MULTIPROC_DIR]
+
+
+@contextlib.contextmanager
+def metrics_folder() -> Iterator[None]:
+    prepare_metrics_folder()
+    try:
+        yield
+    finally:
+        remove_metrics_folder()
+
+
+def child_exit(_server, worker) -> None:
+    """gunicorn's `child_exit`, in the arbiter: the worker's live gauges go with it (its
+    counters and histograms stay in the sum)."""
+    if os.environ.get(MULTIPROC_DIR):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
+class Logger(GunicornLogger):
+    """gunicorn's logger, its lines in `$DRAFTLINT_LOG_FORMAT` (server/logs.py) like the app's."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        if environment_setting("LOG_FORMAT") == "json":
+            for log in (self.error_log, self.access_log):
+                for handler in log.handlers:
+                    if getattr(handler, "_gunicorn", False):
+                        handler.setFormatter(formatter("json"))
+
+
 class GunicornServer(BaseApplication):
     def __init__(self, app: Flask, options: dict):
         self.application = app
         self.options = {
             "worker_class": HeadBufferingWorker,
             "threads": THREADS,
+            "logger_class": "server.gunicorn_server.Logger",
+            "child_exit": child_exit,
+            "on_exit": remove_metrics_folder,
             # gunicorn 27's runtime-control socket sits at one fixed path per user, so two servers
             # on a machine (replicas, tests) would fight over it; nothing here uses it.
             "control_socket_disable": True,

@@ -48,8 +48,9 @@ reason, as the console answers its other errors.
 Settings (server/config.py; each also `$DRAFTLINT_<NAME>`): `RATE_LIMIT_API`, `RATE_LIMIT_GMAIL`,
 `RATE_LIMIT_SIGN_IN` take a rate in Flask-Limiter's notation ("600/minute", several as
 "10/minute;100/hour") or "off"; `RATE_LIMIT_STORAGE` is where the counters live: `memory://` (the
-default) counts in each process, so with gunicorn's workers (2) and several replicas a caller may
-get that many times the limit; `redis://host:6379/0` shares one count across all of them.
+default without `REDIS_URL`) counts in each process, so with gunicorn's workers (2) and several
+replicas a caller may get that many times the limit; `redis://host:6379/0` shares one count
+across all of them. Unset, it is `REDIS_URL` when that is set (server/shared_state.py).
 Counting uses fixed windows (a window's count resets at its end, which `Retry-After` names).
 
 The counters never stop linting: when Redis cannot be reached (0.5 s to connect or answer), each
@@ -76,6 +77,7 @@ from .jsonio import loads
 from .outlook.verify import looks_like_jwt
 from .pages import CONTENT_SECURITY_POLICY
 from .problems import problem
+from .shared_state import limiter_storage
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +123,8 @@ def init_app(app: Flask) -> Limiter:
     that CORS preflights and the request timer come first."""
     settings = {}
     for name, default in DEFAULTS.items():
+        if name == "RATE_LIMIT_STORAGE" and app.config.get("REDIS_URL"):
+            default = limiter_storage(app.config["REDIS_URL"])
         value = app.config.get(name) or default
         check = rate_limit_storage if name == "RATE_LIMIT_STORAGE" else rate_limit
         try:

@@ -78,7 +78,7 @@ def tidy_nullable_refs(spec: APISpec) -> None:
             choices = prop.get("anyOf") if isinstance(prop, dict) else None
             if not (isinstance(choices, list) and len(choices) == 2):
                 continue
-            loose, ref = choices
+            loose, ref = choices if "$ref" in choices[1] else reversed(choices)  # either order
             if loose == {"type": "object", "nullable": True} and "$ref" in ref:
                 rest = {k: v for k, v in prop.items() if k != "anyOf"}
                 schema["properties"][name] = {**rest, "nullable": True, "allOf": [ref]}

@@ -34,7 +34,7 @@ from marshmallow import ValidationError
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
-from linters import Fix, lint
+from linters import Fix
 from linters.model import (
     Address,
     Body,
@@ -46,6 +46,7 @@ from linters.model import (
 )
 from linters.schema import load_draft
 
+from .. import metrics
 from ..docs_pages import DOCS_DIR, RULE_ID
 from ..engine import current_engine
 from ..identity import (
@@ -54,13 +55,13 @@ from ..identity import (
     dev_request,
     organisation_for,
     resolve_policy,
-    with_fallback,
 )
 from ..jsonio import JSONInputError, loads
 from ..problems import http_error
 from ..public_url import public_base_url
 from ..request_body import JSONBodyParser
 from ..store import AliasKind
+from ..thread_activity import lint_in_thread
 from . import descriptor
 from .cards import (
     FIXABLE_FIELDS,
@@ -152,6 +153,7 @@ def compose():
                 )
             except GmailUnavailable as error:
                 log.warning("Gmail API unavailable for a compose check: %s", error)
+                metrics.lookup_failed("gmail", "draft")
                 failed.add("gmail")
         else:
             failed.add("gmail")
@@ -164,14 +166,14 @@ def compose():
     groups = gmail_services.directory.lookup(user.org)
     if groups.failed:
         log.warning("Directory unavailable for %s: group sizes unknown", user.org)
+        metrics.lookup_failed("gmail", "group")
         failed.add("directory")
     elif not identity.org_known and settings.directory_admins:
         failed.add("directory")  # whose Directory to ask is not known while the database is down
     draft = _draft(event, user, saved, saved_fields, groups.sizes)
     resolved = resolve_policy(identity, current_engine().default_policy)
-    report = with_fallback(lint(draft, resolved.policy), resolved)
-    if report.failed_rules:  # rule ids only: what the draft said stays out of the log
-        log.error("Rules failed and were skipped: %s", ", ".join(report.failed_rules))
+    report = lint_in_thread(draft, identity.org, resolved)  # logs rules that failed
+    metrics.count_lint(report, "gmail")
     body_checked = saved is not None and bool(saved.fields["body"]["content"].strip())
     context = _context(body_checked=body_checked, failed=failed, policy_fallback=resolved.fallback)
     card = compose_card(report, context)

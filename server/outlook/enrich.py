@@ -44,6 +44,7 @@ from flask import Flask, current_app
 
 from linters.model import ComposeType, Draft, Original, Recipient, RecipientType
 
+from .. import metrics
 from ..identity import Identity
 from .graph import (
     BudgetSession,
@@ -126,6 +127,7 @@ class Enricher:
         unsized = []
         for key in _unsized_groups(draft)[:MAX_GROUPS]:
             hit, size = self._groups.get((identity.org, key))
+            metrics.cache_lookup("outlook-groups", hit)
             if not hit:
                 unsized.append(key)
             elif size is not None:
@@ -137,6 +139,7 @@ class Enricher:
             # Per user: the message is looked up in this person's mailbox.
             original_key = (identity.tenant, identity.user, *wanted)
             hit, original = self._originals.get(original_key)
+            metrics.cache_lookup("outlook-messages", hit)
             if hit:
                 original_key = None
         if (unsized or original_key) and self._clock() >= self._paused.get(identity.tenant, 0.0):
@@ -154,7 +157,7 @@ class Enricher:
         late: list[str] = []  # look-ups still running when the budget ended
         with budget(self._settings.graph_budget):
             [exchange] = self._run([lambda: self._obo.token(identity.tenant, identity.assertion)])
-            done, token, failure = self._wait(exchange, identity.tenant)
+            done, token, failure = self._wait(exchange, identity.tenant, "token")
             if not done:
                 late.append("token exchange")
             elif failure is not None:
@@ -198,7 +201,7 @@ class Enricher:
         reading = jobs[0] if original_key else None
         leftover = []
         for key, job in zip(unsized, jobs[1:] if original_key else jobs, strict=True):
-            done, size, failure = self._wait(job, tenant)
+            done, size, failure = self._wait(job, tenant, "group")
             if not done:
                 late.append("group count")
             elif size is None:
@@ -208,7 +211,7 @@ class Enricher:
             failures += [failure] if failure else []
         if leftover and not any(f.unreachable for f in failures):
             [tipping] = self._run([lambda: self._graph.mail_tips_sizes(token, leftover)])
-            done, tips, failure = self._wait(tipping, tenant)
+            done, tips, failure = self._wait(tipping, tenant, "mailtips")
             for key in leftover if done else ():
                 if tips and key in tips:
                     sizes[key] = tips[key]
@@ -218,7 +221,7 @@ class Enricher:
             failures += [failure] if failure else []
         original = None
         if reading is not None:
-            done, original, failure = self._wait(reading, tenant)
+            done, original, failure = self._wait(reading, tenant, "message")
             if not done:
                 late.append("message look-up")
             elif failure is None:
@@ -228,15 +231,22 @@ class Enricher:
             job.cancel()
         return original
 
-    def _wait(self, job: Future, tenant: str) -> tuple[bool, object, GraphUnavailable | None]:
+    def _wait(
+        self, job: Future, tenant: str, kind: str
+    ) -> tuple[bool, object, GraphUnavailable | None]:
         """(done, value, failure) of a look-up, waiting no longer than what is left of the
         budget. Not done in time (or never started) is no failure, the fact is just not known;
-        should it end later with Graph unreachable, the tenant's look-ups pause then."""
+        should it end later with Graph unreachable, the tenant's look-ups pause then. `kind`
+        names it in the metrics (server/metrics.py)."""
         finished, _ = futures.wait([job], timeout=remaining() or 0.0)
         if not finished or job.cancelled():
             job.add_done_callback(lambda ended: self._after_late(tenant, ended))
+            metrics.lookup_failed("outlook", kind, "late")
             return False, None, None
         value, failure = _outcome(job.result)
+        if failure is not None:
+            reason = "unreachable" if failure.unreachable else "error"
+            metrics.lookup_failed("outlook", kind, reason)
         return True, value, failure
 
     def _after_late(self, tenant: str, job: Future) -> None:

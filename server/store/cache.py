@@ -1,11 +1,17 @@
 """The lint path's view of the database: published policies and the aliases that name an
-organisation, one cache per process, no shared state.
+organisation, one cache per process.
 
 `PolicyCache.resolve(org, default)` answers from memory. At most once every `refresh_seconds`
 per organisation it asks the database one indexed question, "what is the highest version
 number?", and only when that number changed does it load and build the new document. So every
 gunicorn worker sees a publish within `refresh_seconds` (default 2 s) plus one request, with no
-sticky sessions and no message bus, at the cost of one tiny query per org per worker per period.
+sticky sessions, at the cost of one tiny query per org per worker per period.
+
+Sooner with a `PublishSignal` (Redis, server/shared_state.py): `watch_publishes` bumps a
+generation number after every commit that adds a policy version, and each cache reads that
+number at most every `poll_seconds` (0.5 s); when it changed, every organisation's entry is
+stale and the next request for it asks the database at once. A publish then reaches every
+process within a second. When the signal cannot be read, the database period still holds.
 
 `AliasCache.org_for(kind, value)` maps an Entra tenant id or a Google Workspace domain to its
 organisation. It asks the database every time (an alias taken away stops working at once) and
@@ -26,22 +32,24 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal, TypeVar
+from dataclasses import dataclass, replace
+from typing import Literal, Protocol, TypeVar
 
 from marshmallow import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from linters import Policy
 
+from .. import metrics
 from .models import AliasKind, Organisation, PolicyVersion
 from .orgs import org_for_alias
 
 log = logging.getLogger(__name__)
 
 DEFAULT_REFRESH_SECONDS = 2.0
+PUBLISH_POLL_SECONDS = 0.5  # how often a cache reads the publish generation, when it has one
 DEFAULT_RETRY_SECONDS = 5.0
 MAX_ALIASES = 10_000  # answers kept per process; a tenant or domain is a few dozen bytes
 
@@ -104,7 +112,7 @@ class Breaker:
                 return
             lasted = self._clock() - self._down_since
             self._down_since = None
-        log.info("The database answers again, after %.0f s.", lasted)
+        self.announce_recovery(lasted)
 
     def failed(self, error: BaseException) -> None:
         with self._lock:
@@ -113,6 +121,10 @@ class Breaker:
             if self._down_since is not None:
                 return
             self._down_since = now
+        self.announce_failure(error)
+
+    def announce_failure(self, error: BaseException) -> None:
+        """Logged once when an outage starts (a subclass names what it costs)."""
         # The exception's text can hold the statement's parameters: log its type only.
         log.warning(
             "The database failed (%s): linting under the last policies known, the defaults "
@@ -120,6 +132,9 @@ class Breaker:
             type(error).__name__,
             self.retry_seconds,
         )
+
+    def announce_recovery(self, lasted: float) -> None:
+        log.info("The database answers again, after %.0f s.", lasted)
 
     def ask(self, query: Callable[[], T]) -> T:
         """`query()`'s answer, or DatabaseUnavailable without calling it (during an outage) or
@@ -153,6 +168,7 @@ class _Entry:
     known: bool = True  # read from the database at least once
     invalid: bool = False  # `version` fails the loaded rules: the defaults instead
     unavailable: bool = False  # the last check could not ask the database
+    generation: int | None = None  # the publish generation it was read under (PublishSignal)
 
     def resolved(self, default: Policy) -> Resolved:
         policy = default if self.policy is None else self.policy
@@ -165,6 +181,39 @@ class _Entry:
         return Resolved(policy)
 
 
+class PublishSignal(Protocol):
+    """A number shared by every process that changes whenever a policy is published."""
+
+    def generation(self) -> int | None:
+        """The number now; None when it cannot be read (then the database period holds)."""
+
+    def bump(self) -> None:
+        """Change it: a policy was published."""
+
+
+_PUBLISHED = "draftlint.policy-published"
+
+
+def watch_publishes(sessions: sessionmaker[Session], signal: PublishSignal) -> None:
+    """Call `signal.bump()` after every commit through `sessions` that added a policy version
+    (a publish or a rollback, from the admin API, the console or a script)."""
+
+    @event.listens_for(sessions, "after_flush")
+    def _note(session: Session, _context) -> None:
+        # Still the flush's own view: `new` lists what it inserted.
+        if any(isinstance(instance, PolicyVersion) for instance in session.new):
+            session.info[_PUBLISHED] = True
+
+    @event.listens_for(sessions, "after_commit")
+    def _announce(session: Session) -> None:
+        if session.info.pop(_PUBLISHED, False):
+            signal.bump()
+
+    @event.listens_for(sessions, "after_rollback")
+    def _forget(session: Session) -> None:
+        session.info.pop(_PUBLISHED, None)
+
+
 class PolicyCache:
     def __init__(
         self,
@@ -173,6 +222,8 @@ class PolicyCache:
         refresh_seconds: float = DEFAULT_REFRESH_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         breaker: Breaker | None = None,
+        signal: PublishSignal | None = None,
+        poll_seconds: float = PUBLISH_POLL_SECONDS,
     ):
         self._sessions = sessions
         self._refresh_seconds = refresh_seconds
@@ -182,6 +233,13 @@ class PolicyCache:
         # One refresh at a time per process: threads arriving meanwhile do not queue up
         # duplicate queries, they use the entry they have.
         self._refreshing = threading.Lock()
+        self._signal = signal
+        self._poll_seconds = poll_seconds
+        self._generation: int | None = None
+        self._polled_at = float("-inf")
+        self._polling = threading.Lock()  # one reader of the generation at a time
+        if signal is not None:
+            watch_publishes(sessions, signal)
 
     def policy_for(self, org: str, default: Policy) -> Policy:
         """`org`'s published policy, or `default` (its registry builds the policy) if none."""
@@ -191,14 +249,35 @@ class PolicyCache:
         """`policy_for`, saying whether (and why) the answer is not `org`'s current policy."""
         entry = self._entries.get(org)
         now = self._clock()
-        stale = entry is None or now - entry.checked_at >= self._refresh_seconds
+        generation = self._current_generation(now)
+        stale = (
+            entry is None
+            or now - entry.checked_at >= self._refresh_seconds
+            or (generation is not None and entry.generation != generation)
+        )
+        metrics.cache_lookup("policy", hit=not stale)
         if stale and self._refreshing.acquire(blocking=entry is None):
             try:
-                entry = self._refresh(org, entry, default, now)
+                entry = replace(self._refresh(org, entry, default, now), generation=generation)
                 self._entries[org] = entry
             finally:
                 self._refreshing.release()
         return entry.resolved(default)
+
+    def _current_generation(self, now: float) -> int | None:
+        """The publish generation as last read, read again if `poll_seconds` have passed (by
+        one thread; the others go on with the number they have)."""
+        if self._signal is None:
+            return None
+        if now - self._polled_at >= self._poll_seconds and self._polling.acquire(blocking=False):
+            try:
+                self._polled_at = now
+                generation = self._signal.generation()
+                if generation is not None:
+                    self._generation = generation
+            finally:
+                self._polling.release()
+        return self._generation
 
     def _refresh(self, org: str, entry: _Entry | None, default: Policy, now: float) -> _Entry:
         def unchanged(version: int) -> bool:

@@ -109,7 +109,7 @@ def test_the_replicas_run_locked_down(compose):
         environment = service["environment"]
         assert environment["DATABASE_URL"].startswith("postgresql+psycopg://")
         assert "@postgres:5432/" in environment["DATABASE_URL"]
-        assert environment["DRAFTLINT_RATE_LIMIT_STORAGE"] == "redis://redis:6379/0"
+        assert environment["DRAFTLINT_REDIS_URL"] == "redis://redis:6379/0"
 
 
 def test_only_the_proxy_is_exposed_and_the_databases_have_no_way_out(compose):

@@ -369,3 +369,23 @@ def test_gmail_failure_gives_a_card_with_a_note(
     assert "Gmail did not answer in time" in _text(card)
     assert "audience 7" in card["header"]["subtitle"]  # the recipients were still checked
     assert BODY not in caplog.text and "peter@corp.example" not in caplog.text
+
+
+def test_reply_alls_in_a_gmail_thread_are_counted_per_user(
+    make_app, sqlite_url, post, google, cards_check
+):
+    """Each user's "Check draft" on a reply-all in the thread counts them once (no Redis here: one
+    process counts in its memory, server/thread_activity.py)."""
+    storm = {"rules": {"reply-all-storm": {"min_reply_alls": 2, "min_audience": 5}}}
+    app = make_app(sqlite_url, policy=storm)
+    client = app.test_client()
+    event = _compose_event(["peter@corp.example"], TEAM, thread_id="thread-storm")
+
+    def check(user):
+        return _card(post(client, "compose", event, user=google.user_token(user)), cards_check)
+
+    for user in ("ana@corp.example", "ben@corp.example", "ana@corp.example"):
+        assert "reply-all-storm" not in _rules(check(user))
+    card = check("cas@corp.example")
+    assert "reply-all-storm" in _rules(card)
+    assert "2 people have already replied to all" in _text(card)

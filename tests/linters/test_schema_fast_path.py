@@ -109,6 +109,14 @@ valid_original = st.fixed_dictionaries(
         "message_id": st.one_of(st.none(), texts),
     },
 )
+counts = st.one_of(st.integers(0, 30), st.just(10_000_000))
+valid_thread_activity = st.fixed_dictionaries(
+    {
+        "repliers": counts,
+        "audience": st.one_of(counts, st.just(10**12)),
+        "window_minutes": st.one_of(st.integers(1, 120), st.just(7 * 24 * 60)),
+    }
+)
 VALID_FIELDS = {
     "client": st.sampled_from(["outlook", "gmail", "api", "cli"]),
     "compose_type": st.sampled_from(["new", "reply", "reply_all", "forward"]),
@@ -122,6 +130,7 @@ VALID_FIELDS = {
     "in_reply_to": st.one_of(st.none(), valid_original),
     "thread_id": st.one_of(st.none(), texts),
     "locale": st.one_of(st.none(), st.sampled_from(["en-GB", "de", "x" * 35])),
+    "thread_activity": st.one_of(st.none(), valid_thread_activity),
 }
 valid_drafts = st.fixed_dictionaries({}, optional=VALID_FIELDS)
 
@@ -192,6 +201,16 @@ any_drafts = st.one_of(
             "in_reply_to": with_odd_keys(
                 {},
                 {"from": any_address, "to": any_recipients, "subject": texts},
+            ),
+            "thread_activity": maybe_odd(
+                with_odd_keys(
+                    {},
+                    {
+                        "repliers": st.integers(-1, 3),
+                        "audience": st.one_of(st.integers(0, 3), st.just(10**12 + 1)),
+                        "window_minutes": st.integers(0, 3),
+                    },
+                )
             ),
         },
     ),
@@ -297,6 +316,13 @@ def test_each_invalid_recipient_is_worded_by_marshmallow(recipient, message, fie
         ({"attachments": [{"inline": "maybe"}]}, None),
         ({"attachments": [{"size": -1}]}, None),
         ({"locale": "x" * 36}, {"locale": ["Longer than maximum length 35."]}),
+        (
+            {"thread_activity": {"repliers": 3, "audience": 40}},
+            {"thread_activity": {"window_minutes": ["Missing data for required field."]}},
+        ),
+        ({"thread_activity": {"repliers": True, "audience": 4, "window_minutes": 60}}, None),
+        ({"thread_activity": {"repliers": 3, "audience": 4, "window_minutes": 0}}, None),
+        ({"thread_activity": [3, 40, 60]}, None),
         ([{"email": "a@x"}], {"_schema": ["Invalid input type."]}),
     ],
 )

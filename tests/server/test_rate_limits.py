@@ -325,9 +325,9 @@ def test_linting_carries_on_when_redis_is_unreachable(sqlite_url, registry, capl
     _assert_too_many(client.post("/v1/lint", json=DRAFT, **_bearer(KEY_A)), "3 per 1 minute")
 
 
-@pytest.mark.parametrize(("hops", "shared"), [(0, True), (1, False)])
+@pytest.mark.parametrize(("hops", "pooled"), [(0, True), (1, False)])
 def test_behind_a_proxy_each_forwarded_address_has_its_own_budget(
-    sqlite_url, registry, hops, shared
+    sqlite_url, registry, hops, pooled
 ):
     """Without PROXY_HOPS every sign-in through the proxy spends the proxy's one budget."""
     app = _app(sqlite_url, registry, RATE_LIMIT_SIGN_IN="1/minute", PROXY_HOPS=hops)
@@ -342,4 +342,4 @@ def test_behind_a_proxy_each_forwarded_address_has_its_own_budget(
         ).status_code
 
     assert sign_in("203.0.113.7") == 400
-    assert sign_in("203.0.113.8") == (429 if shared else 400)
+    assert sign_in("203.0.113.8") == (429 if pooled else 400)
