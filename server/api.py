@@ -31,7 +31,6 @@ from .problems import ProblemSchema, http_error
 from .request_body import JSONBodyParser
 from .thread_activity import lint_in_thread
 
-
 SECURITY = [{"apiKey": []}, {"entraToken": []}]  # either one
 UNAUTHORIZED = "No credentials, or an unknown API key or an invalid Entra access token."
 PROBLEM = "application/problem+json"
