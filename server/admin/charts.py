@@ -52,22 +52,6 @@ class Tick:
     label: str
 
 
-@dataclass(frozen=True)
-class DailyChart:
-    days: list[date]
-    rules: list[str]
-    colours: dict[str, str]
-    bars: list[Bar]
-    y_ticks: list[Tick]
-    x_ticks: list[Tick]
-    table: list[tuple[date, list[int], int]]  # day, count per rule, total
-    totals: list[int]  # per rule
-    width: int = WIDTH
-    height: int = HEIGHT
-    left: int = LEFT
-    plot_bottom: int = HEIGHT - BOTTOM
-
-
 def days_between(start: date, end: date) -> list[date]:
     return [start + timedelta(days=n) for n in range((end - start).days + 1)]
 
@@ -84,26 +68,26 @@ def _nice_max(value: int) -> int:
         magnitude *= 10
 
 
-def daily_chart(rows: list[tuple[date, str, int]], start: date, end: date) -> DailyChart:
+def daily_chart(rows: list[tuple[date, str, int]], start: date, end: date) -> StackedChart:
     """Stacked bars: one per day, one segment per rule, from (day, rule, count) rows."""
     days = days_between(start, end)
     rules = sorted({rule for _, rule, _ in rows})
     stack = _stack(days, [d.strftime("%d %b") for d in days], rows, rules, _isoformat)
-    return DailyChart(days, rules, *stack)
+    return StackedChart(days, rules, *stack)
 
 
 @dataclass(frozen=True)
 class StackedChart:
-    """Stacked bars over any columns (months, audience sizes: the backtest report), drawn by
-    the same `daily_bars` macro as DailyChart."""
+    """Stacked bars over columns: days (the console's statistics), months or audience sizes
+    (the backtest report), all drawn by the `daily_bars` macro."""
 
-    columns: list[str]
+    columns: list  # dates or labels
     rules: list[str]
     colours: dict[str, str]
     bars: list[Bar]
     y_ticks: list[Tick]
     x_ticks: list[Tick]
-    table: list[tuple[str, list[int], int]]  # column, count per rule, total
+    table: list[tuple[object, list[int], int]]  # column, count per rule, total
     totals: list[int]  # per rule
     width: int = WIDTH
     height: int = HEIGHT
