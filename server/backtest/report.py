@@ -57,6 +57,19 @@ def _months(present: list[str]) -> list[str]:
     return months
 
 
+def _flagged_rows(labels: list[str], messages: dict, flagged: dict) -> list[dict]:
+    """One table row per label: messages, how many were flagged and their share."""
+    return [
+        {
+            "label": label,
+            "messages": messages.get(label, 0),
+            "flagged": flagged.get(label, 0),
+            "share": _share(flagged.get(label, 0), messages.get(label, 0)),
+        }
+        for label in labels
+    ]
+
+
 def report_context(tally: Tally, info: dict) -> dict:
     """Every number, table and chart of the report, from the tally and the run's info."""
     main = tally.main
@@ -92,28 +105,15 @@ def report_context(tally: Tally, info: dict) -> dict:
         buckets, [(b, r, n) for (b, r), n in tally.audience_rule.items()], rules
     )
     audience_rows = [
-        {
-            "label": b,
-            "messages": tally.audience.get(b, 0),
-            "flagged": tally.audience_flagged.get(b, 0),
-            "share": _share(tally.audience_flagged.get(b, 0), tally.audience.get(b, 0)),
-        }
-        for b in buckets
-        if tally.audience.get(b, 0)
+        row
+        for row in _flagged_rows(buckets, tally.audience, tally.audience_flagged)
+        if row["messages"]
     ]
     months = _months(list(tally.month))
     month_chart = charts.stacked_chart(
         months, [(m, r, n) for (m, r), n in tally.month_rule.items()], rules
     )
-    month_rows = [
-        {
-            "label": m,
-            "messages": tally.month.get(m, 0),
-            "flagged": tally.month_flagged.get(m, 0),
-            "share": _share(tally.month_flagged.get(m, 0), tally.month.get(m, 0)),
-        }
-        for m in months
-    ]
+    month_rows = _flagged_rows(months, tally.month, tally.month_flagged)
     compare_rows = []
     if other is not None:
         for rule in rules:
