@@ -6,7 +6,9 @@ the body, and a body parsed for one rule is not parsed again for the next.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
+from itertools import compress, repeat
+from operator import attrgetter, is_
 
 from .clauses import THREAD_CHARS, Analysis, Thread, analyse
 from .lazy import lazy
@@ -15,6 +17,21 @@ from .phrases import name_tokens
 from .text import Block, Kind, Segmentation, segment
 
 MAX_NAMED = 200  # people of each list whose names may stand in a text ("OK with me, Peter")
+
+# Per-recipient work runs in C (map, dict, compress): a draft of thousands of recipients costs
+# little more than one of a dozen.
+_KEY = attrgetter("key")
+_TYPE = attrgetter("type")
+_GROUP = RecipientType.GROUP
+_PERSON = attrgetter("email", "name")
+
+
+@lru_cache(maxsize=16)
+def _names_of(people: tuple[tuple[str, str | None], ...]) -> frozenset[str]:
+    """`name_tokens` of the people with these addresses and names. Keyed by the strings, a draft
+    linted again (a retry, the same draft from another request) finds its names by comparing
+    them, not by hashing and comparing hundreds of dataclasses field by field in Python."""
+    return name_tokens(*(Address(email, name) for email, name in people))
 
 
 class LintContext:
@@ -36,7 +53,7 @@ class LintContext:
         """
         draft = self.draft
         original = draft.in_reply_to
-        return name_tokens(
+        people = (
             draft.sender,
             *draft.recipients[:MAX_NAMED],
             *(
@@ -45,6 +62,7 @@ class LintContext:
                 else ()
             ),
         )
+        return _names_of(tuple(map(_PERSON, filter(None, people))))
 
     @lazy
     def thread(self) -> Thread:
@@ -101,14 +119,23 @@ class LintContext:
     @lazy
     def audience_recipients(self) -> tuple[Recipient, ...]:
         """Distinct recipients in to+cc+bcc other than the author, first occurrence kept."""
-        seen = {self.author_key}
-        distinct = []
-        for recipient in self.draft.recipients:
-            key = recipient.key
-            if key not in seen:
-                seen.add(key)
-                distinct.append(recipient)
-        return tuple(distinct)
+        recipients = self.draft.recipients
+        distinct = dict.fromkeys(map(_KEY, recipients))  # each key once, first occurrence first
+        distinct.pop(self.author_key, None)
+        if len(distinct) == len(recipients):
+            return recipients  # no repeats and not the author: the common case
+        # Later writes win, so walking backwards leaves each key's first recipient.
+        first = {recipient.key: recipient for recipient in reversed(recipients)}
+        return tuple(map(first.__getitem__, distinct))
+
+    @lazy
+    def audience_groups(self) -> tuple[Recipient, ...]:
+        """The group recipients of `audience_recipients`, in their order."""
+        recipients = self.audience_recipients
+        types = list(map(_TYPE, recipients))
+        if _GROUP not in types:
+            return ()
+        return tuple(compress(recipients, map(is_, types, repeat(_GROUP))))
 
     def size_of(self, recipient: Recipient) -> int:
         if recipient.type is RecipientType.GROUP:
@@ -119,8 +146,10 @@ class LintContext:
 
     @lazy
     def audience(self) -> int:
-        """People who will read this: groups count by their members."""
-        return sum(self.size_of(r) for r in self.audience_recipients)
+        """People who will read this: groups count by their members, everyone else as one."""
+        groups = self.audience_groups
+        people = len(self.audience_recipients) - len(groups)
+        return people + sum(map(self.size_of, groups))
 
     @lazy
     def original_sender(self) -> Address | None:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from marshmallow import fields, validate
 
 from ..context import LintContext
-from ..model import Finding, RecipientType, Severity
+from ..model import Finding, Severity
 from ..registry import Options, Rule, clean, trips
 
 MAX_NAMED_GROUPS = 3
@@ -47,8 +47,8 @@ class LargeAudience(Rule):
         audience = ctx.audience
         if audience < options["threshold"]:
             return
-        groups = [r for r in ctx.audience_recipients if r.type is RecipientType.GROUP]
-        groups.sort(key=lambda r: -ctx.size_of(r))  # stable: ties keep recipient order
+        # sorted is stable: ties keep recipient order
+        groups = sorted(ctx.audience_groups, key=lambda r: -ctx.size_of(r))
         named = groups[:MAX_NAMED_GROUPS]
         parts = []
         for group in named:

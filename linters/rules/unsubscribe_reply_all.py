@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from marshmallow import fields, validate
 
 from ..context import LintContext
-from ..model import Finding, RecipientType, Severity, Span
+from ..model import Finding, Severity, Span
 from ..phrases import extra_phrases, extra_phrases_field, matcher_for
 from ..registry import Options, Rule, clean, trips
 from ..triggers import TRIGGER, Hit, TriggerMatcher
@@ -50,7 +50,7 @@ class UnsubscribeReplyAll(Rule):
     docs = "docs/rules/unsubscribe-reply-all.md"
 
     def check(self, ctx: LintContext, options: Mapping):
-        groups = [r for r in ctx.audience_recipients if r.type is RecipientType.GROUP]
+        groups = ctx.audience_groups
         if ctx.audience < options["min_audience"] and not groups:
             return
         matcher = matcher_for(self.id, TRIGGER, extra_phrases(options), factory=TriggerMatcher)

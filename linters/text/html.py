@@ -86,7 +86,43 @@ _BORDERED_CHECKS = 8
 # Enough blockquotes for any real thread; a 10,000-deep nest only needs its outermost ones.
 _MAX_BLOCKQUOTES = 500
 
-_QUOTE_MARK = re.compile(f"[{OPEN}{CLOSE}]\n?")
+
+class _Marks:
+    """The five marker characters one rendering uses, and the patterns made of them."""
+
+    __slots__ = ("all", "close", "cut", "hard", "kept", "kept_split", "open", "quote_mark", "soft")
+
+    def __init__(self, soft: str, hard: str, cut: str, open_: str, close: str) -> None:
+        self.soft, self.hard, self.cut, self.open, self.close = soft, hard, cut, open_, close
+        self.all = soft + hard + cut + open_ + close
+        self.kept = frozenset((cut, open_, close))
+        self.kept_split = re.compile(f"([{re.escape(cut + open_ + close)}])")
+        self.quote_mark = re.compile(f"[{re.escape(open_ + close)}]\n?")
+
+
+# Private-use characters: never in the input, which is stripped of them.
+PRIVATE = _Marks(SOFT, HARD, CUT, OPEN, CLOSE)
+# ASCII control characters, used instead when the input holds none of them (nor a character
+# reference that lexbor or `unescape` would turn into one of either set): the same rendering, but
+# an ASCII or Latin-1 body stays one byte a character through the regex passes, lexbor (no UTF-8
+# encoding of the whole body, which private-use characters force) and the layout, instead of two.
+# lexbor keeps both kinds of character as text, and neither is whitespace to it or to Python.
+_CONTROL = _Marks("\x01", "\x02", "\x03", "\x04", "\x05")
+# A numeric character reference to U+0001…U+0005 or U+E000…U+E004, or one too long to judge
+# (leading zeros allowed, with or without its ";"): such input keeps the private-use markers.
+_MARKER_REFERENCE = re.compile(
+    r"&#(?:[xX]0*(?:[1-5]|[eE]00[0-4]|[0-9a-fA-F]{7,})(?![0-9a-fA-F])"
+    r"|0*(?:[1-5]|5734[4-8]|[0-9]{8,})(?![0-9]))"
+)
+
+
+def _marks_for(html: str) -> _Marks:
+    if any(char in html for char in _CONTROL.all):
+        return PRIVATE
+    # "&" first: str.find of one character is a memchr, of two a much slower search.
+    if "&" in html and _MARKER_REFERENCE.search(html):
+        return PRIVATE
+    return _CONTROL
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +177,8 @@ def html_to_text(html: str) -> HtmlText:
     head = html if start is None else html[:start]
     if _too_deep(html, len(head), lowered):
         return HtmlText(_strip_tags(head), None, (), html[start:] if start is not None else None)
-    rendered = _render_simple(head) if _is_simple(head) else _render(head)
+    marks = _marks_for(head)
+    rendered = _render_simple(head, marks) if _is_simple(head) else _render(head, marks)
     if start is None:
         return rendered
     return HtmlText(rendered.text, rendered.cut, rendered.quotes, html[start:])
@@ -249,16 +286,16 @@ def _is_simple(html: str) -> bool:
     return len(html) <= _SIMPLE_MAX and _NEEDS_DOM.search(html.lower()) is None
 
 
-def _render_simple(html: str) -> HtmlText:
+def _render_simple(html: str, marks: _Marks = PRIVATE) -> HtmlText:
     html = _INVISIBLE.sub("", html)
-    html = _BEFORE_BLOCK.sub(SOFT + "<", html)
-    html = _BEFORE_BR.sub(HARD + "<", html)
-    return _finish(unescape(_ELEMENT_TAG.sub("", html)))
+    html = _BEFORE_BLOCK.sub(marks.soft + "<", html)
+    html = _BEFORE_BR.sub(marks.hard + "<", html)
+    return _finish(unescape(_ELEMENT_TAG.sub("", html)), marks)
 
 
-def _render(html: str) -> HtmlText:
-    html = _BEFORE_BLOCK.sub(SOFT + "<", html)
-    html = _BEFORE_BR.sub(HARD + "<", html)
+def _render(html: str, marks: _Marks = PRIVATE) -> HtmlText:
+    html = _BEFORE_BLOCK.sub(marks.soft + "<", html)
+    html = _BEFORE_BR.sub(marks.hard + "<", html)
     tree = LexborHTMLParser(html)
     root = tree.body
     if root is None:
@@ -268,11 +305,11 @@ def _render(html: str) -> HtmlText:
     containers = []
     for node in root.css(_SELECTOR):
         (hidden if _is_hidden(node) else containers).append(node)
-    _mark_quotes(containers)
+    _mark_quotes(containers, marks)
     # Reverse document order removes descendants before their ancestors.
     for node in reversed(hidden):
         node.decompose()
-    return _finish(root.text(deep=True, separator=""))
+    return _finish(root.text(deep=True, separator=""), marks)
 
 
 def _is_hidden(node) -> bool:
@@ -282,11 +319,12 @@ def _is_hidden(node) -> bool:
     return "display:none" in style.replace(" ", "").lower()
 
 
-def _mark_quotes(containers: list) -> None:
+def _mark_quotes(containers: list, marks: _Marks = PRIVATE) -> None:
+    soft = marks.soft
     bordered = blockquotes = 0
     for node in containers:
-        if _starts_thread(node) or _is_reply_header(node, bordered):
-            node.insert_before(f"{SOFT}{CUT}{SOFT}")
+        if _starts_thread(node) or _is_reply_header(node, bordered, marks):
+            node.insert_before(f"{soft}{marks.cut}{soft}")
             return
         classes = node.attributes.get("class") or ""
         if node.tag == "div" and "moz-cite-prefix" not in classes:
@@ -298,8 +336,8 @@ def _mark_quotes(containers: list) -> None:
         blockquotes += 1
         if blockquotes > _MAX_BLOCKQUOTES:
             continue
-        node.insert_before(f"{SOFT}{OPEN}{SOFT}")
-        node.insert_after(f"{SOFT}{CLOSE}{SOFT}")
+        node.insert_before(f"{soft}{marks.open}{soft}")
+        node.insert_after(f"{soft}{marks.close}{soft}")
 
 
 def _starts_thread(node) -> bool:
@@ -315,26 +353,26 @@ def _starts_thread(node) -> bool:
     )
 
 
-def _is_reply_header(node, bordered_seen: int) -> bool:
+def _is_reply_header(node, bordered_seen: int, marks: _Marks = PRIVATE) -> bool:
     if node.tag != "div" or bordered_seen >= _BORDERED_CHECKS:
         return False
-    head = node.text(deep=True, separator="")[:200].lstrip(_MARKERS + " \t\r\n\xa0")
+    head = node.text(deep=True, separator="")[:200].lstrip(marks.all + " \t\r\n\xa0")
     return HEADER_LINE.match(head) is not None
 
 
-def _finish(raw: str) -> HtmlText:
-    cut = raw.find(CUT)
+def _finish(raw: str, marks: _Marks = PRIVATE) -> HtmlText:
+    cut = raw.find(marks.cut)
     if cut < 0:
-        return _extract_quote_marks(_layout(raw))
-    head = _extract_quote_marks(_layout(raw[:cut]))
+        return _extract_quote_marks(_layout(raw, marks), marks)
+    head = _extract_quote_marks(_layout(raw[:cut], marks), marks)
     # The quoted thread is only shown, never analysed: a rougher layout, at a fraction of the cost.
-    tail = raw[cut + 1 :].replace(OPEN, "").replace(CLOSE, "").replace(CUT, "")
-    tail = tail.replace(SOFT, "\n").replace(HARD, "\n").strip()
+    tail = raw[cut + 1 :].replace(marks.open, "").replace(marks.close, "").replace(marks.cut, "")
+    tail = tail.replace(marks.soft, "\n").replace(marks.hard, "\n").strip()
     text = f"{head.text}\n\n{tail}" if head.text else tail
     return HtmlText(text, len(text) - len(tail), head.quotes)
 
 
-def _layout(raw: str) -> str:
+def _layout(raw: str, marks: _Marks = PRIVATE) -> str:
     """Markers to line breaks, the source's own whitespace collapsed (it is not layout).
 
     All whitespace is collapsed to single spaces and none is kept next to a marker; a run of soft
@@ -347,29 +385,33 @@ def _layout(raw: str) -> str:
     (which was a 1 MB body's largest cost). A piece without runs of whitespace is kept as it is,
     and a long ASCII one is collapsed with a few whole-string passes, not a string per word.
     """
+    hard, cut, open_, close = marks.hard, marks.cut, marks.open, marks.close
+    if hard not in raw and cut not in raw and open_ not in raw and close not in raw:
+        return _layout_soft(raw, marks.soft)
+    kept, kept_split = marks.kept, marks.kept_split
     out: list[str] = []
     breaks = 0  # newlines owed before the next text: 1, or 2 (an empty line) at most
     after_text = False  # leading breaks would be stripped anyway
-    for piece in raw.split(SOFT):
+    for piece in raw.split(marks.soft):
         if after_text:  # the soft break before this piece (one after another break adds nothing)
             breaks += 1
             after_text = False
         if not piece:
             continue
-        for index, line in enumerate(piece.split(HARD) if HARD in piece else (piece,)):
+        for index, line in enumerate(piece.split(hard) if hard in piece else (piece,)):
             if index:  # a hard break before this line
                 breaks += 1
                 after_text = False
             if not line:
                 continue
-            if CUT in line or OPEN in line or CLOSE in line:
-                parts = _KEPT_MARKER.split(line)
+            if cut in line or open_ in line or close in line:
+                parts = kept_split.split(line)
             else:
                 parts = (line,)
             for part in parts:
                 if not part:
                     continue
-                if part in _KEPT_MARKERS:
+                if part in kept:
                     text = part
                 elif len(part) > _LONG_PIECE and part.isascii():
                     text = _collapse_ascii(part)
@@ -387,10 +429,42 @@ def _layout(raw: str) -> str:
     return "".join(out).strip()
 
 
-_KEPT_MARKER = re.compile(f"([{CUT}{OPEN}{CLOSE}])")
-_KEPT_MARKERS = frozenset((CUT, OPEN, CLOSE))
 _LONG_PIECE = 500
 _RARE_ASCII_SPACE = "\x0b\x0c\x1c\x1d\x1e\x1f"  # what str.split() also splits ASCII text at
+
+
+def _layout_soft(raw: str, soft: str = SOFT) -> str:
+    """`_layout` of text whose only markers are soft breaks (a body of <div>s and <p>s): each
+    run of them between two texts is one newline, so the pieces between them, collapsed, are
+    joined by newlines. ASCII pieces that are already collapsed, as most are, are found so with a
+    few C-level passes over all of them, instead of a check per piece."""
+    pieces = list(filter(None, raw.split(soft)))
+    if not pieces:
+        return ""
+    # Joined by spaces, a piece that starts or ends with one makes a run of two.
+    spaced = " ".join(pieces)
+    if (
+        spaced.isascii()
+        and _DOUBLE_SPACE.search(spaced) is None
+        and spaced[0] != " "
+        and spaced[-1] != " "
+        and not any(char in spaced for char in _ASCII_SPACE_BUT_SPACE)
+    ):
+        return "\n".join(pieces)
+    return "\n".join(filter(None, map(_collapse, pieces)))
+
+
+_ASCII_SPACE_BUT_SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"  # what str.split() splits ASCII at
+_DOUBLE_SPACE = re.compile("  ")  # in a long text, faster than `"  " in text`
+
+
+def _collapse(text: str) -> str:
+    """`" ".join(text.split())`, the cheapest way for `text` (not empty, no marker)."""
+    if len(text) > _LONG_PIECE and text.isascii():
+        return _collapse_ascii(text)
+    if _single_spaced(text):
+        return text
+    return " ".join(text.split())
 
 
 def _single_spaced(text: str) -> bool:
@@ -411,19 +485,20 @@ def _collapse_ascii(text: str) -> str:
     return text.strip(" ")
 
 
-def _extract_quote_marks(text: str) -> HtmlText:
+def _extract_quote_marks(text: str, marks: _Marks = PRIVATE) -> HtmlText:
     """Remove the quote open/close markers, keeping the outermost ranges they enclose."""
-    if OPEN not in text and CLOSE not in text:
+    opening = marks.open
+    if opening not in text and marks.close not in text:
         return HtmlText(text, None, ())
     pieces: list[str] = []
     length = last = depth = opened = 0
     quotes: list[tuple[int, int]] = []
-    for match in _QUOTE_MARK.finditer(text):
+    for match in marks.quote_mark.finditer(text):
         piece = text[last : match.start()]
         pieces.append(piece)
         length += len(piece)
         last = match.end()
-        if match.group()[0] == OPEN:
+        if match.group()[0] == opening:
             if depth == 0:
                 opened = length
             depth += 1

@@ -8,7 +8,7 @@ bounded character class, so matching a line costs time linear in the (capped) li
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import yaml
@@ -51,6 +51,57 @@ def _alternation(phrases: Iterable[str]) -> str:
     return "|".join(re.escape(p).replace(r"\ ", r"\s") for p in unique)
 
 
+def _atoms(phrase: str) -> list[str]:
+    """`_alternation`'s pattern for one phrase, one single-character atom per character."""
+    return [r"\s" if char == " " else re.escape(char) for char in phrase]
+
+
+# How many leading characters a `could_start` filter compares, and how many distinct beginnings it
+# remembers (each is at most that many characters).
+_START_CHARS = 3
+_START_MEMO = 1 << 16
+
+
+def could_start(phrases: Iterable[str], lead: str = "", unsure: str = "") -> Callable[..., bool]:
+    """A cheap necessary condition for `[lead]{0,n}(?:<phrases>)…` (case-insensitive) to match a
+    line: False means the pattern cannot match it, True that it may.
+
+    It matches the first `_START_CHARS` atoms of every phrase, with the same flags, against the
+    first characters after any `lead` characters, and remembers the answer per beginning: most
+    lines of a long mail start like another, so most lines cost a dict lookup instead of a failed
+    alternation of a hundred phrases. Exact by construction (the regex engine itself decides every
+    beginning); `lead` must hold every character the pattern's leading repeat allows, and no phrase
+    may start with one of them. `pos` starts the line there, as `Pattern.match(line, pos)` does.
+
+    With `unsure`, the answer is also True for a line that starts with whitespace or with one of
+    those characters (or is empty): the caller then knows the line starts with a word.
+    """
+    phrases = set(phrases)
+    if (
+        not phrases
+        or any(not p or p[0] in lead or p[0].isspace() for p in phrases)
+        or any("".join(_atoms(p)) != _alternation([p]) for p in phrases)
+    ):
+        return lambda line, pos=0: True  # no shortcut is safe: always ask the pattern
+    starts = sorted({"".join(_atoms(p)[:_START_CHARS]) for p in phrases})
+    match = re.compile("|".join(starts), _I).match
+    memo: dict[str, bool] = {}
+
+    def check(line: str, pos: int = 0) -> bool:
+        key = (line[pos:] if pos else line).lstrip(lead)[:_START_CHARS]
+        known = memo.get(key)
+        if known is None:
+            first = key[:1]
+            known = match(key) is not None or (
+                bool(unsure) and (not first or first in unsure or first.isspace())
+            )
+            if len(memo) < _START_MEMO:
+                memo[key] = known
+        return known
+
+    return check
+
+
 _WORDS = _load(DATA_DIR)
 
 
@@ -71,10 +122,12 @@ HEADER_LINE = re.compile(
     _I,
 )
 SENDER_HEADERS = words("headers.sender")
+MAYBE_HEADER_LINE = could_start(_WORDS["headers.sender"] + _WORDS["headers.other"], " \t*_")
 
 ATTRIBUTION_START = re.compile(
     r"[ \t]{0,4}(?:" + _alternation(_WORDS["attribution.starts"]) + r")\s", _I
 )
+MAYBE_ATTRIBUTION_START = could_start(_WORDS["attribution.starts"], " \t")
 # Verbs are whole words ("wrote", "schrieb"); suffixes are written without spaces in their
 # language, so they need no word boundary ("…10:00写道：", "…<j@x>のメッセージ:").
 ATTRIBUTION_VERB = re.compile(
@@ -92,6 +145,7 @@ ATTRIBUTION_QUOTING = re.compile(
 
 # Separator lines are compared after trimming decoration ("-----", "___", "*") and a final colon.
 SEPARATOR = re.compile(r"(?:" + _alternation(_WORDS["separators"]) + r")(?!\w)", _I)
+MAYBE_SEPARATOR = could_start(_WORDS["separators"])
 DECORATION = " \t-_=*~<>:"
 
 # "{x}" is the device or app: up to 60 characters without sentence punctuation; the caller also
@@ -120,8 +174,26 @@ DISCLAIMER_LABEL_CHARS = 40  # "CONFIDENTIALITY NOTICE:" before the subject
 DISCLAIMER_SUBJECT = re.compile(
     r"[ \t*>(\[]{0,4}(?:" + _alternation(_WORDS["disclaimer_subjects"]) + r")(?!\w)", _I
 )
+MAYBE_DISCLAIMER_SUBJECT = could_start(_WORDS["disclaimer_subjects"], " \t*>([")
 DISCLAIMER_TERM = re.compile(r"(?<!\w)(?:" + _alternation(_WORDS["disclaimer_terms"]) + r")", _I)
 FOOTER_LINE = re.compile(r"[ \t]{0,4}(?:" + _alternation(_WORDS["footer_lines"]) + r")", _I)
+# Whether DISCLAIMER, FOOTER_LINE or DISCLAIMER_SUBJECT may match at a line's start: one lookup
+# for the three patterns every line of the author's text is asked about.
+MAYBE_SIGNATURE_PHRASE = could_start(
+    _WORDS["disclaimers"] + _WORDS["footer_lines"] + _WORDS["disclaimer_subjects"], " \t*>(["
+)
+# Whether a line may start anything but prose: a separator, an attribution's first word, a
+# disclaimer, a footer line or a disclaimer's subject, or does not start with a word (whitespace,
+# a decoration or any character those patterns let lead): `plain` reads the rest of a line only
+# when this says it may.
+MAYBE_NOT_PROSE = could_start(
+    _WORDS["separators"]
+    + _WORDS["attribution.starts"]
+    + _WORDS["disclaimers"]
+    + _WORDS["footer_lines"]
+    + _WORDS["disclaimer_subjects"],
+    unsure=DECORATION + " \t*>([_",
+)
 LIST_FOOTER = re.compile(r"(?:" + _alternation(_WORDS["list_footers"]) + r")", _I)
 
 GREETING = re.compile(r"(?:" + _alternation(_WORDS["greetings"]) + r")(?!\w)", _I)

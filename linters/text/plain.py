@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import accumulate, compress, groupby, repeat
+from operator import is_, is_not, not_
 
 from .closings import Author, is_closing, is_dashed_name, is_greeting, is_name
 from .lexicon import (
@@ -35,6 +37,12 @@ from .lexicon import (
     HEADER_LINE,
     LIST_FOOTER,
     MAX_LINE,
+    MAYBE_ATTRIBUTION_START,
+    MAYBE_DISCLAIMER_SUBJECT,
+    MAYBE_HEADER_LINE,
+    MAYBE_NOT_PROSE,
+    MAYBE_SEPARATOR,
+    MAYBE_SIGNATURE_PHRASE,
     NAME_PARTICLES,
     SENDER_HEADERS,
     SEPARATOR,
@@ -57,6 +65,7 @@ _QUOTE_PREFIX = re.compile(r"[ \t]{0,8}(?:>|[A-Za-z]\w{0,7}>(?=[ \t>]|$))")
 _OTHER_PREFIX = re.compile(r"[ \t]{0,4}([^\w\s\"'(\[<*-]{1,2}|--\]|=>)")
 _LAZY_WRAP_CHARS = 40  # a quoted line's overflow that lost its ">" when it was re-wrapped
 _RULE = re.compile(r"[-_=*~]{5,}")  # a line drawn with dashes, underscores, …
+_RULE_CHARS = "-_=*~"
 _PHONE = re.compile(r"\+?\(?\d[\d ()./-]{6,}\d")
 _WEB_OR_MAIL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+")
 
@@ -82,24 +91,42 @@ _MAX_WRAPPED_LINE = 160  # a mailer wraps an attribution's first line at 72 to 8
 _MIN_WRAPPED_LINE = 24  # … so a short line without "On", "Am", … does not start one
 _MAX_ATTRIBUTION_NAME_TOKENS = 6  # "Ann Lee wrote:", "Dr. Ann M. Lee <a@x> wrote:"
 _SHORT_RULES = frozenset({"--", "-- ", "—", "---", "__", "___", "____"})
+# A ">" quote prefix ends within this many characters: up to 8 blanks, then ">" or up to 8 word
+# characters and ">".
+_QUOTE_PREFIX_REACH = 17
+_ASCII_DIGIT = re.compile(r"[0-9]")
+_PLUS_ONE = (1).__add__
 
 
 class _Lines:
-    """The text split into lines, with each line's start offset."""
+    """The text split into lines, with each line's start offset.
 
-    __slots__ = ("_evidence", "_header_words", "blanks", "header_probes", "starts", "values")
+    Built with C-level passes (map, accumulate, compress): a long body's lines cost no Python
+    bytecode each here.
+    """
+
+    __slots__ = (
+        "_evidence",
+        "_header_words",
+        "blanks",
+        "header_probes",
+        "starts",
+        "text",
+        "values",
+    )
 
     def __init__(self, text: str) -> None:
-        self.values = text.split("\n")
-        self.blanks = [not value.strip() for value in self.values]
+        self.text = text
+        values = self.values = text.split("\n")
+        # `not value.strip()`: empty, or whitespace only.
+        blanks = self.blanks = list(map(str.isspace, values))
+        for i in compress(range(len(values)), map(not_, values)):
+            blanks[i] = True
         self._header_words: dict[int, str | None] = {}
         self._evidence: dict[int, bool] = {}
         self.header_probes = 0
-        self.starts = []
-        offset = 0
-        for value in self.values:
-            self.starts.append(offset)
-            offset += len(value) + 1
+        starts = self.starts = list(accumulate(map(_PLUS_ONE, map(len, values)), initial=0))
+        starts.pop()  # where a line after the last would start
 
     def __len__(self) -> int:
         return len(self.values)
@@ -114,12 +141,15 @@ class _Lines:
     def header_word(self, i: int) -> str | None:
         """The header name a line starts with ("from", "betreff"), or None; each line is matched
         once, however many header-block windows look at it."""
+        line = self.values[i]
+        start = line[:40]
+        if ":" not in start and "\uff1a" not in start:
+            return None  # most lines: no header, and nothing worth remembering
         words = self._header_words
         if i in words:
             return words[i]
-        line = self.values[i]
-        start = line[:40]
-        match = HEADER_LINE.match(line[:MAX_LINE]) if ":" in start or "\uff1a" in start else None
+        head = line[:MAX_LINE]
+        match = HEADER_LINE.match(head) if MAYBE_HEADER_LINE(head) else None
         word = words[i] = match.group("word").lower() if match else None
         return word
 
@@ -157,7 +187,14 @@ def segment_text(
 
 
 def _quoted_lines(lines: _Lines, quotes: Sequence[tuple[int, int]]) -> list[bool]:
-    quoted = [_QUOTE_PREFIX.match(line) is not None for line in lines.values]
+    if ">" in lines.text:
+        match = _QUOTE_PREFIX.match
+        reach = _QUOTE_PREFIX_REACH
+        quoted = [">" in line[:reach] and match(line) is not None for line in lines.values]
+    else:
+        quoted = [False] * len(lines)
+    if not quotes:
+        return quoted
     ranges = iter(sorted(quotes))
     current = next(ranges, None)
     for i, start in enumerate(lines.starts):
@@ -174,20 +211,32 @@ def _scan(lines: _Lines, quoted: list[bool], labels: list[Kind | None]) -> int |
     learnt_prefix: list[str] = []
     skip_until = -1
     said_something = False
+    blanks, values = lines.blanks, lines.values
     for i in range(min(len(lines), _MAX_SCANNED_LINES)):
-        if lines.blank(i) or i <= skip_until:
+        if blanks[i] or i <= skip_until:
             continue
-        if quoted[i] or _lazy_wrapped(lines, quoted, i):
+        if quoted[i] or (quoted[i - 1] and _lazy_wrapped(lines, quoted, i)):
             if _groupwise_attribution(lines, quoted, i):
                 return i
             labels[i] = Kind.QUOTE
             _claim_attribution(lines, quoted, labels, i)
             in_signature = False  # text below a quote is a new (inline or bottom-posted) reply
             continue
-        top = _thread_top(lines, i)
+        line = values[i]
+        if len(line) > MAX_LINE:
+            line = line[:MAX_LINE]  # lines.head(i)
+        if not MAYBE_NOT_PROSE(line) and _prose(line, len(values[i])):
+            # What the checks below would say of it, without asking each.
+            if in_signature:
+                labels[i] = Kind.SIGNATURE
+            else:
+                labels[i] = Kind.BODY
+                said_something = True
+            continue
+        top = _thread_top(lines, i, line)
         if top is not None:
             return top
-        last = _strong_attribution(lines, i)
+        last = _strong_attribution(lines, i, line)
         if last is not None:
             following = _next_nonblank(lines, last)
             if (
@@ -212,8 +261,7 @@ def _scan(lines: _Lines, quoted: list[bool], labels: list[Kind | None]) -> int |
             labels[top : last + 1] = [Kind.QUOTE] * (last + 1 - top)
             skip_until = last
             continue
-        line = lines.head(i)
-        if _opens_signature(lines, i):
+        if _opens_signature(lines, i, line):
             in_signature = True
         if in_signature or _is_device_footer(line):
             labels[i] = Kind.SIGNATURE
@@ -221,6 +269,28 @@ def _scan(lines: _Lines, quoted: list[bool], labels: list[Kind | None]) -> int |
             labels[i] = Kind.BODY
             said_something = True
     return None
+
+
+def _prose(line: str, length: int) -> bool:
+    """Whether a line that `MAYBE_NOT_PROSE` turned away (it starts with a word that opens no
+    separator, attribution, disclaimer or footer) is prose for certain: no header word, no
+    attribution that ends in a colon or is wrapped over the next lines, no short rule, no device
+    footer. `_thread_top` and `_strong_attribution` then find nothing, `_opens_signature` says no
+    and `_is_device_footer` too. `line` is the line's head, `length` the whole line's length."""
+    start = line[:40]
+    if ":" in start or "\uff1a" in start:
+        return False  # a header line, maybe; and a disclaimer's label ("NOTICE: This e-mail …")
+    stripped = line.rstrip()
+    if not stripped or stripped.endswith(COLONS) or stripped in _SHORT_RULES:
+        return False
+    if (
+        stripped[-1] not in ".!?"
+        and length <= _MAX_WRAPPED_LINE
+        and len(stripped) >= _MIN_WRAPPED_LINE
+        and _wrap_evidence(stripped)
+    ):
+        return False  # the first line of an attribution wrapped over several, maybe
+    return len(line) > 100 or not _is_device_footer(line)
 
 
 def _lazy_wrapped(lines: _Lines, quoted: list[bool], i: int) -> bool:
@@ -265,10 +335,6 @@ def _next_nonblank(lines: _Lines, i: int, max_blanks: int = _LOOKBACK_BLANKS) ->
 # --- attribution lines: "On … wrote:", "Am … schrieb …:", "2013/9/28 Ann <a@x>" -----------------
 
 
-def _ends_with_colon(line: str) -> bool:
-    return line.rstrip().endswith(COLONS)
-
-
 def _ends_attribution(line: str) -> bool:
     """The (last) line of an attribution above a quote."""
     stripped = line.rstrip()
@@ -282,7 +348,12 @@ def _starts_attribution(line: str) -> bool:
     stripped = line.rstrip()
     if not stripped or stripped[-1] in ".!?":
         return False
-    return bool(ATTRIBUTION_START.match(line) or _ATTRIBUTION_EVIDENCE.search(line))
+    return _opens_with_attribution_word(line) or bool(_ATTRIBUTION_EVIDENCE.search(line))
+
+
+def _opens_with_attribution_word(line: str) -> bool:
+    """`ATTRIBUTION_START` ("On …", "Am …", "Le …"), asked only of lines that may start so."""
+    return MAYBE_ATTRIBUTION_START(line) and ATTRIBUTION_START.match(line) is not None
 
 
 def _claim_attribution(
@@ -297,23 +368,22 @@ def _claim_attribution(
         above >= 0
         and labels[above] is not Kind.QUOTE
         and not lines.blank(above)
-        and not ATTRIBUTION_START.match(lines.head(j))
+        and not _opens_with_attribution_word(lines.head(j))
         and _starts_attribution(lines.head(above))
     ):
         labels[above] = Kind.QUOTE
 
 
-def _strong_attribution(lines: _Lines, i: int) -> int | None:
+def _strong_attribution(lines: _Lines, i: int, line: str) -> int | None:
     """For an attribution line ("On <date>, <name> wrote:", "Am … schrieb <name>:", "<name>
     <address> 于<date>写道：", "<date>, <name> <address>:", "Ann Lee wrote:"), maybe wrapped over
-    up to three lines, the index of its last line."""
-    line = lines.head(i)
-    started = ATTRIBUTION_START.match(line) is not None
-    if _ends_with_colon(line):
-        return i if _is_attribution(line, started) else None
+    up to three lines, the index of its last line. `line` is `lines.head(i)`."""
     stripped = line.rstrip()
+    if stripped.endswith(COLONS):
+        return i if _is_attribution(line, _opens_with_attribution_word(line)) else None
     if stripped[-1:] in (".", "!", "?") or len(lines.values[i]) > _MAX_WRAPPED_LINE:
         return None
+    started = _opens_with_attribution_word(line)
     if not started and (len(stripped) < _MIN_WRAPPED_LINE or not _wrap_evidence(stripped)):
         return None
     for j in range(i + 1, min(len(lines), i + _MAX_ATTRIBUTION_LINES)):
@@ -333,7 +403,7 @@ def _wrap_evidence(line: str) -> bool:
     when it carries an address or a full date: "Ann Lee <a@x>, 4 Mar 2025, 09:12 tarihinde"."""
     if "@" in line and _EMAIL.search(line):
         return True
-    if not any(digit in line for digit in "0123456789"):  # str scans: far cheaper than a regex
+    if _ASCII_DIGIT.search(line) is None:
         return False
     return bool(_NUMERIC_DATE.search(line) or (_TIME.search(line) and _YEAR.search(line)))
 
@@ -391,10 +461,11 @@ def _attribution_top(lines: _Lines, labels: list[Kind | None], i: int) -> int:
 # --- where the quoted thread starts ---------------------------------------------------------------
 
 
-def _thread_top(lines: _Lines, i: int) -> int | None:
+def _thread_top(lines: _Lines, i: int, line: str) -> int | None:
     """Where a thread starts at a separator ("-----Original Message-----") or a header block
-    ("From:/Sent:/To:", with the rule or Lotus Notes' lines above it), if line `i` opens one."""
-    if _is_separator(lines.head(i)):
+    ("From:/Sent:/To:", with the rule or Lotus Notes' lines above it), if line `i` (`line` is
+    `lines.head(i)`) opens one."""
+    if _is_separator(line):
         return i
     if lines.header_word(i) is not None and lines.header_probes < _MAX_HEADER_PROBES:
         lines.header_probes += 1
@@ -421,7 +492,7 @@ def _is_separator(line: str) -> bool:
     if len(line) > 200:
         return False
     core = line.strip(DECORATION)
-    if not core:
+    if not core or not MAYBE_SEPARATOR(core):
         return False
     match = SEPARATOR.match(core)
     if match is None:
@@ -497,16 +568,18 @@ def _is_device_footer(line: str) -> bool:
     return DEVICE_FOOTER.fullmatch(stripped) is not None
 
 
-def _opens_signature(lines: _Lines, i: int) -> bool:
-    line = lines.head(i)
+def _opens_signature(lines: _Lines, i: int, line: str) -> bool:
+    """Whether line `i` (`line` is `lines.head(i)`) starts a signature or footer."""
     stripped = line.rstrip()
     if stripped in _SHORT_RULES:
         return True
-    if DISCLAIMER.match(line) or FOOTER_LINE.match(line):
+    phrase = MAYBE_SIGNATURE_PHRASE(line)
+    if phrase and (DISCLAIMER.match(line) or FOOTER_LINE.match(line)):
         return True
-    if line.count(" ") >= DISCLAIMER_MIN_WORDS - 1 and _is_disclaimer(line):
+    if line.count(" ") >= DISCLAIMER_MIN_WORDS - 1 and _is_disclaimer(line, phrase):
         return True
-    if _RULE.fullmatch(stripped.strip()):
+    rule = stripped.lstrip()
+    if rule[:1] in _RULE_CHARS and _RULE.fullmatch(rule):
         following = _next_nonblank(lines, i)
         if following is not None and _is_device_footer(lines.head(following)):
             return True
@@ -517,12 +590,16 @@ def _opens_signature(lines: _Lines, i: int) -> bool:
     return False
 
 
-def _is_disclaimer(line: str) -> bool:
+def _is_disclaimer(line: str, may_start: bool = True) -> bool:
     """A long line that starts by naming this mail and calls it confidential or meant for its
-    addressee only: "The information in this email is confidential and may be …"."""
-    if DISCLAIMER_SUBJECT.match(line) is None:
+    addressee only: "The information in this email is confidential and may be …".
+
+    `may_start` False: `MAYBE_SIGNATURE_PHRASE` said no subject starts the line."""
+    if not (may_start and DISCLAIMER_SUBJECT.match(line)):
         colon = line.find(":", 0, DISCLAIMER_LABEL_CHARS)
-        if colon < 0 or DISCLAIMER_SUBJECT.match(line, colon + 1) is None:
+        if colon < 0 or not (
+            MAYBE_DISCLAIMER_SUBJECT(line, colon + 1) and DISCLAIMER_SUBJECT.match(line, colon + 1)
+        ):
             return False
     return DISCLAIMER_TERM.search(line) is not None
 
@@ -544,7 +621,7 @@ def _only_short_lines_follow(lines: _Lines, i: int) -> bool:
 
 def _frame(lines: _Lines, labels: list[Kind | None], author: Author | None) -> None:
     """Relabel the greeting at the top and the sign-off at the bottom of the author's text."""
-    own = [i for i, kind in enumerate(labels) if kind is Kind.BODY]
+    own = list(compress(range(len(labels)), map(is_, labels, repeat(Kind.BODY))))
     if not own:
         return
     if len(own) > 1 and is_greeting(lines.head(own[0]), author):
@@ -666,21 +743,17 @@ def _sign_off(
 
 
 def _blocks(lines: _Lines, labels: list[Kind | None]) -> list[Block]:
+    """One block per run of lines of one kind (unlabelled lines between them do not break it),
+    from the first line's first character to the last line's last one."""
     blocks: list[Block] = []
-    kind: Kind | None = None
-    start = end = 0
-    for i, label in enumerate(labels):
-        if label is None:
-            continue
-        value = lines.values[i]
-        line_start = lines.starts[i] + len(value) - len(value.lstrip())
-        line_end = lines.starts[i] + len(value.rstrip())
-        if label is kind:
-            end = line_end
-            continue
-        if kind is not None:
-            blocks.append(Block(kind, start, end))
-        kind, start, end = label, line_start, line_end
-    if kind is not None:
-        blocks.append(Block(kind, start, end))
+    values, starts = lines.values, lines.starts
+    labelled = list(compress(range(len(labels)), map(is_not, labels, repeat(None))))
+    position = 0
+    for kind, run in groupby(map(labels.__getitem__, labelled)):
+        first = labelled[position]
+        position += len(list(run))
+        last = labelled[position - 1]
+        value = values[first]
+        start = starts[first] + len(value) - len(value.lstrip())
+        blocks.append(Block(kind, start, starts[last] + len(values[last].rstrip())))
     return blocks

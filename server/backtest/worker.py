@@ -1,5 +1,5 @@
 """One chunk of raw messages in, a Tally and the chunk's JSONL lines out: the work done in each
-worker process (or in the runner's own process with `--jobs 1`).
+worker process (or in the runner's own thread with `--jobs 1`).
 
 Each message is judged by its headers first (a header-only parse, a small fraction of a full
 one): not from the organisation, too old, or not in the sample, and it costs no more. The rest
@@ -33,7 +33,7 @@ from linters import Policy, lint
 from linters.registry import default_registry
 from linters.schema import load_draft
 
-from ..eml import _quoted_sender, eml_to_draft, not_a_message
+from ..eml import eml_to_draft, not_a_message
 from .outlook import OutlookError, msg_to_eml
 from .sources import Item, Kind, Problem
 from .tally import UNKNOWN_MONTH, Tally
@@ -94,7 +94,8 @@ _worker: Worker | None = None
 
 
 def init(settings: Settings) -> None:
-    """Make this process's worker (the runner's own, with `--jobs 1`)."""
+    """Make this process's worker, which the forked workers inherit (`--jobs 1` runs a
+    `Worker` of its own instead, so that runs in several threads do not share one)."""
     global _worker
     _worker = Worker(settings)
 
@@ -227,7 +228,6 @@ class Worker:
             return rank
         tally.add_charsets(*_charsets(head, data))
         draft = eml_to_draft(data)
-        _reply_by_headers(draft, headers)
         try:
             parsed = load_draft(draft)
         except ValidationError as exc:
@@ -352,18 +352,3 @@ def _charsets(head: bytes, data: bytes) -> tuple[set[str], set[str]]:
         start = lower.find(b"\ncontent-type:", start + 1)
     declared |= {m.decode("ascii").lower() for m in _ENCODED_WORD.findall(head)}
     return declared, {name for name in declared if not _known_charset(name)}
-
-
-def _reply_by_headers(draft: dict, headers) -> None:
-    """A message with no Re:/Fwd: prefix that names the message it answers (In-Reply-To or
-    References) is a reply whose subject was changed: `server.eml` reads only the prefix."""
-    if draft["compose_type"] != "new":
-        return
-    if not (headers.get("In-Reply-To") or headers.get("References")):
-        return
-    author = {draft["from"]["email"].lower()} if draft.get("from") else set()
-    others = {r["email"].lower() for r in draft["to"] + draft["cc"] + draft["bcc"]} - author
-    draft["compose_type"] = "reply_all" if len(others) > 1 else "reply"
-    quoted = _quoted_sender(draft["body"])
-    if quoted is not None:
-        draft.setdefault("in_reply_to", {})["from"] = quoted

@@ -180,3 +180,72 @@ MAIL_LINES = st.sampled_from(
 @given(st.lists(st.one_of(MAIL_LINES, st.binary(max_size=40)), max_size=40))
 def test_any_mail_gives_a_valid_draft(lines):
     load_draft(eml_to_draft(b"\n".join(lines)))
+
+
+@pytest.mark.parametrize(
+    ("subject", "headers", "recipients", "expected"),
+    [
+        ("New subject", "In-Reply-To: <x@corp.example>\n", 2, "reply_all"),
+        ("New subject", "References: <a@corp.example> <x@corp.example>\n", 1, "reply"),
+        ("Fwd: x", "In-Reply-To: <x@corp.example>\n", 2, "forward"),  # the prefix says more
+        ("Re: x", "", 2, "reply_all"),
+        ("Offsite", "In-Reply-To:   \n", 2, "new"),  # names no message
+        ("Offsite", "", 2, "new"),
+    ],
+)
+def test_compose_type_from_in_reply_to_and_references(subject, headers, recipients, expected):
+    to = ", ".join(f"p{i}@corp.example" for i in range(recipients))
+    eml = f"From: me@corp.example\nTo: {to}\nSubject: {subject}\n{headers}\nbody\n".encode()
+    assert eml_to_draft(eml)["compose_type"] == expected
+
+
+def test_a_reply_by_its_headers_names_the_quoted_sender():
+    eml = (
+        b"From: me@corp.example\nTo: a@corp.example, b@corp.example\nSubject: Changed\n"
+        b"References: <x@corp.example>\n\n+1\n\nOn Mon, Jane Doe <jane@corp.example> wrote:\n"
+        b"> shall we?\n"
+    )
+    draft = eml_to_draft(eml)
+    assert draft["compose_type"] == "reply_all"
+    assert draft["in_reply_to"] == {"from": {"email": "jane@corp.example", "name": "Jane Doe"}}
+
+
+# What `quoted_address` must find exactly as `_QUOTED_ADDRESS.search` does: addresses, the
+# characters its pieces are made of or stop at, and long runs of them.
+_ADDRESS_PIECES = st.sampled_from(
+    [
+        *"ab Z9_.-+'\"@<>[]()\n\t:é",
+        "mailto:",
+        "<mailto:",
+        "a@b.c",
+        "x.y@dom.example",
+        "j@x.io",
+        "é@é.é",
+        "Jane Doe <jane@x.example>",
+        "  ",
+        "((",
+        "-" * 70,
+        "a" * 70,
+        " " * 130,
+        "x" * 130,
+        "'" * 20,
+    ]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_ADDRESS_PIECES, max_size=30).map("".join))
+def test_quoted_address_finds_what_the_pattern_finds(text):
+    from server.eml import _QUOTED_ADDRESS, quoted_address
+
+    expected = _QUOTED_ADDRESS.search(text)
+    found = quoted_address(text)
+    if expected is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert (found.span(), found["before"], found["email"]) == (
+            expected.span(),
+            expected["before"],
+            expected["email"],
+        )

@@ -1,4 +1,8 @@
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from linters.context import LintContext
+from linters.model import RecipientType
 from linters.schema import load_draft
 
 
@@ -99,3 +103,51 @@ def test_names_read_at_most_max_named_of_each_list():
     c = ctx(to=[{"email": f"person{i}@corp.example", "name": f"Zed{i}"} for i in range(300)])
     assert f"zed{MAX_NAMED - 1}" in c.names
     assert f"zed{MAX_NAMED}" not in c.names
+
+
+# --- the audience, worked out with C-level passes, is what a loop over the recipients gives ---
+
+_EMAILS = ["a@x", "A@x", " a@x ", "b@x", "me@x", "ME@x", "g@x", "h@x"]
+_RECIPIENTS = st.lists(
+    st.fixed_dictionaries(
+        {"email": st.sampled_from(_EMAILS)},
+        optional={
+            "type": st.sampled_from(["user", "group", "external"]),
+            "member_count": st.integers(0, 500),
+            "name": st.sampled_from(["Ann", "G"]),
+        },
+    ),
+    max_size=12,
+)
+
+
+def reference_audience(c: LintContext):
+    """The audience as `LintContext` worked it out before: one loop, one call per recipient."""
+    seen = {c.author_key}
+    distinct = []
+    for recipient in c.draft.recipients:
+        if recipient.key not in seen:
+            seen.add(recipient.key)
+            distinct.append(recipient)
+    groups = [r for r in distinct if r.type is RecipientType.GROUP]
+    return tuple(distinct), groups, sum(c.size_of(r) for r in distinct)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    _RECIPIENTS,
+    _RECIPIENTS,
+    _RECIPIENTS,
+    st.sampled_from([None, "me@x", "A@x"]),
+    st.integers(1, 20),
+)
+def test_audience_gives_what_the_loop_gave(to, cc, bcc, sender, unknown):
+    fields = {"to": to, "cc": cc, "bcc": bcc}
+    if sender:
+        fields["from"] = {"email": sender}
+    c = LintContext(load_draft(fields), unknown_group_size=unknown)
+    distinct, groups, audience = reference_audience(c)
+    assert c.audience_recipients == distinct
+    assert [id(r) for r in c.audience_recipients] == [id(r) for r in distinct]  # first ones kept
+    assert list(c.audience_groups) == groups
+    assert c.audience == audience

@@ -78,11 +78,34 @@ def test_layout_of_long_pieces_gives_what_the_reference_gives(raw):
         html._LONG_PIECE = saved
 
 
+# Soft breaks only: the shortcut for bodies of <div>s and <p>s, which joins the pieces.
+soft_text = st.lists(
+    st.sampled_from([p for p in _PIECES if p not in (HARD, CUT, OPEN, CLOSE)]), max_size=40
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(soft_text)
+def test_layout_of_soft_breaks_gives_what_the_reference_gives(raw):
+    assert html._layout(raw) == reference_layout(raw)
+
+
+@settings(max_examples=100, deadline=None)
+@given(marked_text)
+def test_layout_with_control_markers_gives_what_it_gives_with_private_ones(raw):
+    to_control = str.maketrans(html.PRIVATE.all, html._CONTROL.all)
+    to_private = str.maketrans(html._CONTROL.all, html.PRIVATE.all)
+    laid_out = html._layout(raw.translate(to_control), html._CONTROL)
+    assert laid_out.translate(to_private) == html._layout(raw)  # kept markers stay in it
+
+
 @pytest.mark.parametrize(
     "raw",
     [
         "",
         SOFT * 5,
+        f"{SOFT}a b{SOFT}{SOFT}c{SOFT} {SOFT}d  e{SOFT}",
+        SOFT.join(["word " * 120] * 4),
         f"{SOFT}  Hi Anna,{SOFT}{SOFT}\n{HARD}{SOFT}{HARD}{HARD}{HARD}{SOFT}Thanks{SOFT}",
         f"{OPEN}{SOFT}quoted {HARD} line{SOFT}{CLOSE} mine",
         ("word " * 300 + "\n") * 5,  # a long piece wrapped by the HTML source
