@@ -15,11 +15,10 @@ import threading
 import time
 import zipfile
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
-from email.policy import SMTP
 from pathlib import Path
 
 import pytest
+from backtest_mail import TEAM, mbox, message
 from flask import Request
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
@@ -30,44 +29,8 @@ from server.store import Role
 from .conftest import OTHER_ORG
 
 CANARY = "canary-5d1e7a"
-TEAM = [f"member{n}@corp.example" for n in range(4)]
 CROWD = [f"p{n}@corp.example" for n in range(21)]  # with To: 22 people, under large-audience's 25
 RUN_TIMEOUT_S = 60  # the first lint of a process loads the rules' vocabulary
-
-
-def message(
-    *,
-    sender: str = "Ana <ana@corp.example>",
-    to: list[str] | None = None,
-    cc: list[str] | None = None,
-    subject: str = "Re: Offsite agenda",
-    body: str = "OK with me",
-    date: str = "Tue, 14 May 2024 09:12:00 +0200",
-    message_id: str = "<m1@corp.example>",
-    attachment: str | None = None,
-) -> bytes:
-    mail = EmailMessage(policy=SMTP)
-    mail["From"] = sender
-    mail["To"] = ", ".join(to if to is not None else TEAM)
-    if cc:
-        mail["Cc"] = ", ".join(cc)
-    mail["Subject"] = subject
-    mail["Date"] = date
-    mail["Message-ID"] = message_id
-    mail.set_content(body)
-    if attachment:
-        mail.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename=attachment)
-    return mail.as_bytes()
-
-
-def mbox(messages: list[bytes]) -> bytes:
-    out = []
-    for data in messages:
-        data = data.replace(b"\r\n", b"\n")
-        lines = [b">" + line if line.startswith(b"From ") else line for line in data.split(b"\n")]
-        out.append(b"From sender@corp.example Tue May 14 09:12:00 2024\n")
-        out.append(b"\n".join(lines).rstrip(b"\n") + b"\n\n")
-    return b"".join(out)
 
 
 def sent_folder() -> bytes:

@@ -1,21 +1,17 @@
 """`draftlint backtest` run in this process (`--jobs 1`, unless a test is about the worker pool),
 with the built-in rules: the backtest is about what they would have said.
 
-The mailbox builders are in backtest_mail.py, a plain module this folder's tests import by name.
+The mailbox builders are in tests/support/backtest_mail.py.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from server import cli
-
-sys.path.insert(0, str(Path(__file__).parent))
 
 # --- running the command ------------------------------------------------------------------
 

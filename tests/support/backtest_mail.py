@@ -1,7 +1,7 @@
 """Mailboxes built in the tests: messages as bytes, and the formats they are exported in.
 
-Imported by name (`from backtest_mail import message`): tests/backtest/conftest.py puts this
-folder on sys.path, as pyproject.toml does for tests/support.
+Imported by name (`from backtest_mail import message`), as everything in tests/support: by
+tests/backtest and by the console's Backtest page tests.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ def message(
     date: str = "Tue, 14 May 2024 09:12:00 +0200",
     headers: dict[str, str] | None = None,
     charset: str = "utf-8",
+    message_id: str = "<m1@corp.example>",
+    attachment: str | None = None,
 ) -> bytes:
     """One RFC 822 message, as a client would have sent it."""
     mail = EmailMessage(policy=SMTP)
@@ -35,10 +37,12 @@ def message(
         mail["Cc"] = ", ".join(cc)
     mail["Subject"] = subject
     mail["Date"] = date
-    mail["Message-ID"] = "<m1@corp.example>"
+    mail["Message-ID"] = message_id
     for name, value in (headers or {}).items():
         mail[name] = value
     mail.set_content(body, charset=charset)
+    if attachment:
+        mail.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename=attachment)
     return mail.as_bytes()
 
 
