@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format chromium eval bench image-test clean
+.PHONY: run test lint format chromium redis eval bench image-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,16 +31,22 @@ format: $(STAMP)
 chromium:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium)
 
-test: lint chromium
+# tests/shared_state and tools/bench_serve.py start redis-server processes of their own.
+redis:
+	command -v redis-server >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server)
+
+test: lint chromium redis
 	$(BIN)/pytest
 
 eval: $(STAMP)
 	$(BIN)/python -m tools.eval
 
-# The lint core in process; the Outlook send handler in Chromium; the Gmail compose action; the
-# backtest on a generated 200,000-message mbox (a few minutes).
-bench: $(STAMP) chromium
+# The lint core in process; the server through gunicorn (worker settings, slow look-ups, two
+# replicas on PostgreSQL and Redis); the Outlook send handler in Chromium; the Gmail compose
+# action; the backtest on a generated 200,000-message mbox (a few minutes).
+bench: $(STAMP) chromium redis
 	$(BIN)/python -m tools.bench
+	$(BIN)/python -m tools.bench_serve
 	$(BIN)/python -m tools.bench_outlook
 	$(BIN)/python -m tools.bench_gmail
 	$(BIN)/python -m tools.bench_backtest

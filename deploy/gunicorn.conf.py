@@ -43,8 +43,10 @@ bind = "0.0.0.0:8000"
 workers = 2  # `draftlint serve --workers` (2)
 # gthread workers that read each request head in their event loop: slow clients cost a socket, not
 # a thread (server/gunicorn_server.py). Its header timeout (10 s, then 408) is the class's own.
+# Threads, not sync workers, so that a lint waiting on Graph or the Gmail API holds a thread, not
+# the worker: `make bench` (tools/bench_serve.py) compares sync, gthread and this class.
 worker_class = "server.gunicorn_server.HeadBufferingWorker"
-threads = THREADS  # per worker, for requests whose head has arrived
+threads = THREADS  # per worker (16), for requests whose head has arrived
 
 # gunicorn's defaults, which `draftlint serve` keeps, written out:
 timeout = 30  # s: a worker silent this long is killed and replaced

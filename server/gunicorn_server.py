@@ -44,7 +44,12 @@ from .config import environment_setting
 from .logs import formatter
 
 HEADER_TIMEOUT = 10  # seconds a head may take: from accept, or from a kept-alive one's next byte
-THREADS = 4  # a worker's threads, for requests whose head has arrived
+# A worker's threads, for requests whose head has arrived. An Outlook lint holds one while Graph
+# answers (up to the 1.5 s look-up budget), a Gmail compose action while the Gmail API does: with
+# 4, eight Outlook and four Gmail clients waiting 1 s each made Outlook lints wait 4 s in line;
+# with 16 they take the 1 s and API-key lints keep 70-80 % of their throughput, p99 < 0.1 s; 32
+# gained nothing beyond run-to-run noise (`make bench`, tools/bench_serve.py).
+THREADS = 16
 STOP_LINGER = 2.0  # seconds a stopping worker still gives a head to finish
 REQUEST_TIMEOUT = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 HEAD_END = b"\r\n\r\n"

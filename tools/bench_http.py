@@ -69,7 +69,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _draftlint(*args: str) -> list[str]:
+def draftlint_command(*args: str) -> list[str]:
     # The CLI's entry point in this interpreter, from the current directory's packages.
     return [
         sys.executable,
@@ -79,7 +79,7 @@ def _draftlint(*args: str) -> list[str]:
     ]
 
 
-def _wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
+def wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -94,7 +94,7 @@ def _wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float =
     raise RuntimeError(f"server not ready after {timeout:.0f} s:\n{log.read_text()[-2000:]}")
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.terminate()  # gunicorn's master stops its workers on SIGTERM
         try:
@@ -125,10 +125,10 @@ def servers(workers: int = WORKERS) -> Iterator[Servers]:
             # limiter's work per request in the measurement without ever refusing one.
             "DRAFTLINT_RATE_LIMIT_API": "100000000/minute",
         }
-        subprocess.run(_draftlint("db", "upgrade"), env=env, check=True, capture_output=True)
+        subprocess.run(draftlint_command("db", "upgrade"), env=env, check=True, capture_output=True)
         # The organisation an API key names must exist (it gets no admin's sign-in from here).
         admin = ["admin", "create", "--org", BENCH_ORG, "--email", f"bench@{BENCH_ORG}"]
-        subprocess.run(_draftlint(*admin), env=env, check=True, capture_output=True)
+        subprocess.run(draftlint_command(*admin), env=env, check=True, capture_output=True)
         lint_port, bare_port = free_port(), free_port()
         lint_log, bare_log = folder_path / "draftlint.log", folder_path / "bare.log"
         started = []
@@ -139,7 +139,7 @@ def servers(workers: int = WORKERS) -> Iterator[Servers]:
                 workers_option = ["--workers", str(workers)]
                 started.append(
                     subprocess.Popen(
-                        _draftlint(*serve, *workers_option),
+                        draftlint_command(*serve, *workers_option),
                         env=env,
                         stdout=lint_out,
                         stderr=subprocess.STDOUT,
@@ -153,8 +153,8 @@ def servers(workers: int = WORKERS) -> Iterator[Servers]:
                         stderr=subprocess.STDOUT,
                     )
                 )
-            _wait_ready(f"http://{HOST}:{lint_port}/readyz", started[0], lint_log)
-            _wait_ready(f"http://{HOST}:{bare_port}/healthz", started[1], bare_log)
+            wait_ready(f"http://{HOST}:{lint_port}/readyz", started[0], lint_log)
+            wait_ready(f"http://{HOST}:{bare_port}/healthz", started[1], bare_log)
             yield Servers(
                 lint_url=f"http://{HOST}:{lint_port}/v1/lint",
                 bare_url=f"http://{HOST}:{bare_port}/json",
@@ -162,23 +162,52 @@ def servers(workers: int = WORKERS) -> Iterator[Servers]:
             )
         finally:
             for process in started:
-                _stop(process)
+                stop(process)
 
 
-def load(url: str, body: bytes, *, token: str | None, seconds: float, warmup: float) -> dict:
-    """Run tools.loadgen in its own process against `url`."""
-    with tempfile.NamedTemporaryFile(suffix=".json") as file:
-        file.write(body)
-        file.flush()
+class Load:
+    """tools.loadgen running in a process of its own against `url`; `result()` waits for it."""
+
+    def __init__(
+        self,
+        url: str,
+        body: bytes,
+        *,
+        token: str | None,
+        seconds: float,
+        warmup: float,
+        connections: int = CONNECTIONS,
+        vary: str | None = None,
+    ):
+        with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as file:
+            file.write(body)
+        self._body = Path(file.name)
+        self._timeout = seconds + warmup + 60
         command = [sys.executable, "-m", "tools.loadgen", "--url", url, "--body", file.name]
-        command += ["--connections", str(CONNECTIONS), "--seconds", str(seconds)]
+        command += ["--connections", str(connections), "--seconds", str(seconds)]
         command += ["--warmup", str(warmup)]
         if token:
             command += ["--token", token]
-        done = subprocess.run(
-            command, check=True, capture_output=True, text=True, timeout=seconds + warmup + 60
+        if vary:
+            command += ["--vary", vary]
+        self._process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
-    return json.loads(done.stdout)
+
+    def result(self) -> dict:
+        """Requests per second, statuses, errors and latency (see tools.loadgen)."""
+        try:
+            out, err = self._process.communicate(timeout=self._timeout)
+        finally:
+            self._body.unlink(missing_ok=True)
+        if self._process.returncode:
+            raise RuntimeError(f"loadgen failed ({self._process.returncode}): {err[-2000:]}")
+        return json.loads(out)
+
+
+def load(url: str, body: bytes, *, token: str | None, seconds: float, warmup: float) -> dict:
+    """Run tools.loadgen in its own process against `url` and wait for its figures."""
+    return Load(url, body, token=token, seconds=seconds, warmup=warmup).result()
 
 
 @dataclass
@@ -193,7 +222,8 @@ class Throughput:
         return self.lint_rps / self.bare_rps if self.bare_rps else 0.0
 
 
-def _problems(result: dict, what: str) -> list[str]:
+def problems(result: dict, what: str) -> list[str]:
+    """What went wrong in a loadgen run: answers other than 200, errors, no answer at all."""
     found = []
     others = {k: v for k, v in result["statuses"].items() if k != "200"}
     if others:
@@ -217,14 +247,14 @@ def compare(
     """Requests per second of /v1/lint and of the bare endpoint for the same body, alternating
     `rounds` times and keeping each one's best (the machine may be busy with other work)."""
     lint_best = bare_best = 0.0
-    problems: list[str] = []
+    found: list[str] = []
     for _ in range(rounds):
         bare = load(running.bare_url, body, token=None, seconds=seconds, warmup=warmup)
         lint = load(running.lint_url, body, token=running.api_key, seconds=seconds, warmup=warmup)
-        problems += _problems(bare, "bare") + _problems(lint, "/v1/lint")
+        found += problems(bare, "bare") + problems(lint, "/v1/lint")
         bare_best = max(bare_best, bare["requests_per_second"])
         lint_best = max(lint_best, lint["requests_per_second"])
-    return Throughput(name, lint_best, bare_best, problems)
+    return Throughput(name, lint_best, bare_best, found)
 
 
 def main(argv: list[str] | None = None) -> int:

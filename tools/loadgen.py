@@ -1,7 +1,12 @@
 """A small HTTP load generator, like `wrk -c 16`: POST one body over and over, count answers.
 
 `python -m tools.loadgen --url http://127.0.0.1:8001/v1/lint --body draft.json --seconds 3`
-prints one JSON line: requests per second, the number of answers by status, errors.
+prints one JSON line: requests per second, the number of answers by status, errors, and the
+latency of the counted answers (p50, p99, max, in milliseconds).
+
+`--vary MARK` makes every request's body unique: the first MARK in it is replaced by a decimal
+number of the same width, a new one per request (a thread id, say, that the server must look up
+each time instead of finding it in its cache).
 
 Meant to run in a process of its own (tools/bench.py starts it), so the server under test and the
 client do not share an interpreter. Threads over plain sockets, one per connection: the request is
@@ -15,8 +20,10 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import itertools
 import json
 import socket
+import statistics
 import threading
 import time
 from collections import Counter
@@ -26,7 +33,7 @@ from urllib.parse import urlsplit
 _HEADER_END = b"\r\n\r\n"
 
 
-def build_request(host: str, port: int, path: str, body: bytes, token: str | None) -> bytes:
+def build_head(host: str, port: int, path: str, body: bytes, token: str | None) -> bytes:
     lines = [
         f"POST {path} HTTP/1.1",
         f"Host: {host}:{port}",
@@ -36,7 +43,28 @@ def build_request(host: str, port: int, path: str, body: bytes, token: str | Non
     ]
     if token:
         lines.append(f"Authorization: Bearer {token}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + body
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
+
+
+class Requests:
+    """The bytes of each request: always the same, or with `mark` replaced by a new number."""
+
+    def __init__(self, head: bytes, body: bytes, mark: bytes | None = None):
+        self._fixed = None if mark else head + body
+        if mark:
+            if mark not in body:
+                raise SystemExit(f"--vary: {mark.decode()!r} is not in the body")
+            before, _, after = body.partition(mark)
+            self._before, self._after, self._width = head + before, after, len(mark)
+            self._numbers = itertools.count()  # next() on it is atomic under the GIL
+
+    def next(self) -> bytes:
+        if self._fixed is not None:
+            return self._fixed
+        number = str(next(self._numbers)).zfill(self._width).encode("ascii")
+        if len(number) > self._width:
+            raise OverflowError("--vary: the mark is too short for this many requests")
+        return self._before + number + self._after
 
 
 def _read_answer(sock: socket.socket, pending: bytes) -> tuple[int, bool, bytes]:
@@ -73,26 +101,29 @@ class _Counts:
         self.lock = threading.Lock()
         self.statuses: Counter[int] = Counter()
         self.errors: Counter[str] = Counter()
+        self.latencies: list[float] = []
 
 
 def _connection(
     address: tuple[str, int],
-    request: bytes,
+    requests: Requests,
     measure_from: float,
     deadline: float,
     counts: _Counts,
 ) -> None:
     statuses: Counter[int] = Counter()
     errors: Counter[str] = Counter()
+    latencies: list[float] = []
     sock = None
     pending = b""
     while time.perf_counter() < deadline:
+        started = time.perf_counter()
         try:
             if sock is None:
                 sock = socket.create_connection(address, timeout=10)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 pending = b""
-            sock.sendall(request)
+            sock.sendall(requests.next())
             status, keep_alive, pending = _read_answer(sock, pending)
         except (OSError, ValueError, IndexError) as exc:
             if time.perf_counter() >= measure_from:
@@ -102,8 +133,10 @@ def _connection(
             sock = None
             time.sleep(0.001)
             continue
-        if time.perf_counter() >= measure_from:
+        answered = time.perf_counter()
+        if answered >= measure_from:
             statuses[status] += 1
+            latencies.append(answered - started)
         if not keep_alive:
             sock.close()
             sock = None
@@ -112,6 +145,19 @@ def _connection(
     with counts.lock:
         counts.statuses.update(statuses)
         counts.errors.update(errors)
+        counts.latencies.extend(latencies)
+
+
+def _milliseconds(latencies: list[float]) -> dict[str, float]:
+    if not latencies:
+        return {}
+    ordered = sorted(latencies)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return {
+        "p50_ms": round(statistics.median(ordered) * 1000, 2),
+        "p99_ms": round(p99 * 1000, 2),
+        "max_ms": round(ordered[-1] * 1000, 2),
+    }
 
 
 def run(
@@ -122,14 +168,16 @@ def run(
     connections: int = 16,
     seconds: float = 3.0,
     warmup: float = 1.0,
+    vary: str | None = None,
 ) -> dict:
     """Load `url` with `connections` concurrent clients for `warmup` + `seconds`; answers that
-    arrive during the warm-up are not counted."""
+    arrive during the warm-up are not counted. `vary`: see the module doc."""
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     if not ipaddress.ip_address(socket.gethostbyname(host)).is_loopback:
         raise SystemExit(f"loadgen only loads servers on this machine, not {host}")
-    request = build_request(host, port, parts.path or "/", body, token)
+    head = build_head(host, port, parts.path or "/", body, token)
+    requests = Requests(head, body, vary.encode() if vary else None)
     counts = _Counts()
     start = time.perf_counter()
     measure_from = start + warmup
@@ -137,7 +185,7 @@ def run(
     threads = [
         threading.Thread(
             target=_connection,
-            args=((host, port), request, measure_from, deadline, counts),
+            args=((host, port), requests, measure_from, deadline, counts),
             daemon=True,
         )
         for _ in range(connections)
@@ -151,6 +199,7 @@ def run(
         "requests_per_second": answered / seconds,
         "statuses": {str(k): v for k, v in sorted(counts.statuses.items())},
         "errors": dict(counts.errors),
+        "latency": _milliseconds(counts.latencies),
     }
 
 
@@ -162,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--warmup", type=float, default=1.0)
+    parser.add_argument("--vary", metavar="MARK", help="replaced by a new number in each request")
     args = parser.parse_args(argv)
     result = run(
         args.url,
@@ -170,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         connections=args.connections,
         seconds=args.seconds,
         warmup=args.warmup,
+        vary=args.vary,
     )
     print(json.dumps(result))
     return 0

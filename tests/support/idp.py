@@ -274,9 +274,11 @@ class _Handler(BaseHTTPRequestHandler):
 @contextmanager
 def https_server(folder: Path, handler: type, name: str) -> Iterator[ThreadingHTTPServer]:
     """Serve `handler` over HTTPS on 127.0.0.1 from a thread until the block ends; its
-    self-signed certificate goes into `folder` as cert.pem (the clients' CA bundle)."""
+    self-signed certificate goes into `folder` as cert.pem (the clients' CA bundle). It is
+    issued to `name`, valid for the address 127.0.0.1: certificates of several stand-ins can
+    then share one bundle (OpenSSL picks a trust anchor by its name)."""
     tls_key = _new_key()
-    tls_cert = _self_signed(tls_key, "127.0.0.1", ip="127.0.0.1")
+    tls_cert = _self_signed(tls_key, name, ip="127.0.0.1")
     (folder / "cert.pem").write_bytes(tls_cert.public_bytes(serialization.Encoding.PEM))
     (folder / "key.pem").write_bytes(
         tls_key.private_bytes(
