@@ -66,7 +66,10 @@ REPLIES = frozenset({ComposeType.REPLY, ComposeType.REPLY_ALL})
 ORIGINAL_TTL = 300.0  # seconds a replied-to message is kept for its user
 PAUSE_AFTER_OUTAGE = 30.0  # seconds without look-ups for a tenant whose Graph did not answer
 MAX_GROUPS = 20  # groups looked up per draft; the rest count as unknown
-WORKERS = 8  # Graph calls in flight at once, across all requests of this process
+# Graph calls in flight at once, across all requests of this process: as many as a gunicorn
+# worker's request threads (server/gunicorn_server.py), so that each lint waiting for Graph can
+# have its call in flight rather than queued behind the others'.
+WORKERS = 16
 MAX_CALLS_PER_LINT = 4  # of those, how many one lint may hold
 MAX_CACHED_GROUPS = 50_000
 MAX_CACHED_ORIGINALS = 2_000
