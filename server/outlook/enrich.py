@@ -41,6 +41,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from flask import Flask, current_app
+from msgspec import structs
 
 from linters.model import ComposeType, Draft, Original, Recipient, RecipientType
 
@@ -330,7 +331,7 @@ def _original_wanted(draft: Draft) -> tuple[str, str] | None:
 def _with_facts(draft: Draft, sizes: dict[str, int], original: Original | None) -> Draft:
     def sized(recipients: tuple[Recipient, ...]) -> tuple[Recipient, ...]:
         return tuple(
-            replace(r, member_count=sizes[r.key])
+            structs.replace(r, member_count=sizes[r.key])
             if r.type is RecipientType.GROUP and r.member_count is None and r.key in sizes
             else r
             for r in recipients

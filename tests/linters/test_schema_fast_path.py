@@ -291,6 +291,8 @@ OUT_OF_RANGE = "Must be greater than or equal to 0 and less than or equal to 100
         ({**GOOD, "member_count": 1.5}, {"member_count": ["Not a valid integer."]}),
         ({**GOOD, "member_count": -1}, {"member_count": [OUT_OF_RANGE]}),
         ({**GOOD, "colour": "red"}, {"colour": ["Unknown field."]}),
+        # The Recipient's computed mailbox key is no wire field.
+        ({**GOOD, "key": "anna@corp.example"}, {"key": ["Unknown field."]}),
         ("anna@corp.example", {"_schema": ["Invalid input type."]}),
         (None, ["Field may not be null."]),
     ],
