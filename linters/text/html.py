@@ -102,27 +102,22 @@ class _Marks:
 
 # Private-use characters: never in the input, which is stripped of them.
 PRIVATE = _Marks(SOFT, HARD, CUT, OPEN, CLOSE)
-# ASCII control characters, used instead when the input holds none of them (nor a character
-# reference that lexbor or `unescape` would turn into one of either set): the same rendering, but
+# ASCII control characters, used instead when the input holds none of them: the same rendering, but
 # an ASCII or Latin-1 body stays one byte a character through the regex passes, lexbor (no UTF-8
 # encoding of the whole body, which private-use characters force) and the layout, instead of two.
 # lexbor keeps both kinds of character as text, and neither is whitespace to it or to Python.
 _CONTROL = _Marks("\x01", "\x02", "\x03", "\x04", "\x05")
 # A numeric character reference to U+0001…U+0005 or U+E000…U+E004, or one too long to judge
-# (leading zeros allowed, with or without its ";"): such input keeps the private-use markers.
+# (leading zeros allowed, with or without its ";"): lexbor or `unescape` would make it one of our
+# markers, so it is removed with the marker characters themselves (it names nothing visible).
 _MARKER_REFERENCE = re.compile(
     r"&#(?:[xX]0*(?:[1-5]|[eE]00[0-4]|[0-9a-fA-F]{7,})(?![0-9a-fA-F])"
-    r"|0*(?:[1-5]|5734[4-8]|[0-9]{8,})(?![0-9]))"
+    r"|0*(?:[1-5]|5734[4-8]|[0-9]{8,})(?![0-9]));?"
 )
 
 
 def _marks_for(html: str) -> _Marks:
-    if any(char in html for char in _CONTROL.all):
-        return PRIVATE
-    # "&" first: str.find of one character is a memchr, of two a much slower search.
-    if "&" in html and _MARKER_REFERENCE.search(html):
-        return PRIVATE
-    return _CONTROL
+    return PRIVATE if any(char in html for char in _CONTROL.all) else _CONTROL
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +167,9 @@ _SPACE_AROUND_NEWLINES = re.compile(r"[ \t\r\f\v\xa0]*\n\s*")
 def html_to_text(html: str) -> HtmlText:
     if any(char in html for char in _STRIPPED_CHARS):
         html = html.translate(_STRIP_INPUT)
+    # "&" first: str.find of one character is a memchr, a regex search much slower.
+    if "&" in html:
+        html = _MARKER_REFERENCE.sub("", html)
     lowered = lower_same_length(html)
     start = _raw_thread_start(html, lowered)
     head = html if start is None else html[:start]

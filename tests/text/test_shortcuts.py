@@ -214,28 +214,33 @@ def test_control_markers_render_what_private_ones_render(source):
         )
 
 
-@pytest.mark.parametrize(
-    "source",
-    [
-        "<div>a\x01b</div>",
-        "<div>\x05</div>",
-        "<div>&#1;</div>",
-        "<div>&#x0005;</div>",
-        "<div>&#57344;</div>",
-        "<div>&#xE004</div>",
-        "<div>&#x110000001;</div>",
-        "<div>&#0000000000001;</div>",
-    ],
-)
-def test_input_that_holds_or_names_a_marker_keeps_the_private_ones(source):
+@pytest.mark.parametrize("source", ["<div>a\x01b</div>", "<div>\x05</div>"])
+def test_input_that_holds_a_control_marker_keeps_the_private_ones(source):
     assert html._marks_for(source) is html.PRIVATE
 
 
 @pytest.mark.parametrize(
-    "source", ["<div>&#160;</div>", "<div>&#x1F600;</div>", "<div>&#10;</div>"]
+    "reference",
+    [
+        "&#1;",
+        "&#x0005;",
+        "&#57344;",  # U+E000, the private soft break
+        "&#xE002",  # the private cut, without its ";"
+        "&#xe003;",
+        "&#x110000001;",
+        "&#0000000000001;",
+    ],
 )
-def test_ordinary_references_allow_control_markers(source):
-    assert html._marks_for(source) is html._CONTROL
+@pytest.mark.parametrize("quote", ["", "<blockquote>quoted</blockquote>"])  # simple, DOM path
+def test_a_reference_to_a_marker_cannot_inject_one(reference, quote):
+    source = f"<div>a{reference}z</div><div>y{reference}</div>{quote}<div>x</div>"
+    assert html.html_to_text(source) == html.html_to_text(source.replace(reference, ""))
+
+
+@pytest.mark.parametrize("quote", ["", "<blockquote>quoted</blockquote>"])
+def test_ordinary_references_are_kept(quote):
+    source = f"<div>&#233;t&#xE9; &#x1F600;&#10;!</div>{quote}"
+    assert html.html_to_text(source).text.split("\n")[0] == "été 😀 !"
 
 
 def test_marker_references_are_what_lexbor_and_unescape_make_of_them():
