@@ -50,6 +50,7 @@ import msal
 import requests
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from google_auth_oauthlib.flow import Flow
+from sqlalchemy.exc import DBAPIError
 
 from ..engine import current_storage
 from ..keys import KeyCache, KeysUnavailable, verify_jwt
@@ -66,6 +67,7 @@ from ..store import (
 from ..store.audit import record as audit_record
 from .session import (
     AdminUser,
+    SessionsUnavailable,
     csrf_matches,
     current_admin,
     require_admin,
@@ -190,6 +192,9 @@ def redeem_link(token: str):
         return _sign_in_page(
             "This sign-in link is unknown, used or expired. Ask for a new one.", status=404
         )
+    except DBAPIError as error:  # our outage: the link is not spent, "try again" (a 503 page)
+        log.warning("Sign-in by link could not reach the database: %s", type(error).__name__)
+        raise SessionsUnavailable from None
     nxt = _safe_next(request.form.get("next"))
     return _no_referrer(redirect(nxt, code=303))
 
@@ -482,6 +487,9 @@ def _finish(make_user, claims: dict, method: str, nxt: str):
             sign_in(db, org, user, method=method)
     except Refused as refused:
         return _refused(str(refused))
+    except DBAPIError as error:  # our outage: "try again" (a 503 page), not "you may not"
+        log.warning("Sign-in could not reach the database: %s", type(error).__name__)
+        raise SessionsUnavailable from None
     return _no_referrer(redirect(_safe_next(nxt)))
 
 

@@ -330,6 +330,24 @@ def test_database_unreachable_on_an_admin_request_is_a_clean_503(make_app, datab
     assert _who(browser)["email"] == "olga@corp.example"
 
 
+def test_a_sign_in_link_redeemed_while_the_database_is_unreachable_is_a_clean_503(
+    make_app, database_url
+):
+    up = make_app(database_url, SECRET_KEY="revocation-test-key")
+    with up.extensions["draftlint.storage"].sessions.begin() as db:
+        org = store.create_org(db, ORG, ORG, actor="setup")
+        store.add_admin(db, org, "olga@corp.example", "owner", actor="setup")
+        token = store.issue_sign_in_token(db, org, "olga@corp.example", actor="setup")
+    down = make_app(UNREACHABLE_DATABASE, SECRET_KEY="revocation-test-key")
+
+    answer = redeem(down.test_client(), f"/admin/sign-in/{token}")
+    assert answer.status_code == 503
+    assert "cannot reach its database" in answer.get_data(as_text=True)
+    assert answer.headers["Retry-After"]
+    # The link is not spent: it signs in once the database is back.
+    assert redeem(up.test_client(), f"/admin/sign-in/{token}").status_code == 303
+
+
 def test_database_unreachable_without_a_session_still_asks_to_sign_in(make_app):
     client = make_app(UNREACHABLE_DATABASE).test_client()
     assert client.get("/v1/admin/session").status_code == 401

@@ -367,6 +367,21 @@ def test_unavailable_signing_keys_are_a_503_not_a_refusal(app, idp, make_admin, 
     assert idp.key_calls == [name]
 
 
+@pytest.mark.parametrize("face", ["entra", "google"])
+def test_an_unreachable_database_after_the_provider_is_a_503_not_a_refusal(
+    app, idp, make_admin, face, tmp_path
+):
+    sign_in = _owner_signs_in(face, app, idp, make_admin)
+    # The database goes away: its file moved off, the pooled connections closed.
+    (tmp_path / "migrated.sqlite3").rename(tmp_path / "away.sqlite3")
+    (tmp_path / "migrated.sqlite3").mkdir()  # a folder where the file was: it cannot be opened
+    app.extensions["draftlint.storage"].database.dispose()
+    response, client = sign_in()
+    assert response.status_code == 503, response.get_data(as_text=True)
+    assert "cannot reach its database" in response.get_data(as_text=True)
+    assert response.headers["Retry-After"]
+
+
 @pytest.mark.parametrize("setting", ["ENTRA_JWKS_URI", "GOOGLE_CERTS_URL"])
 def test_a_keys_url_over_plain_http_stops_the_start(make_app, sqlite_url, idp, setting):
     plain = idp_support.idp_config(idp)[setting].replace("https://", "http://")
