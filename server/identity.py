@@ -160,6 +160,15 @@ def resolve_policy(identity: Identity, default: Policy) -> Resolved:
     return current_storage().policies.resolve(identity.org, default)
 
 
+# What each `policy.fallback` tells the person writing (the Gmail card, the Outlook task pane).
+FALLBACK_NOTES = {
+    "last-known": "Your organisation's settings could not be read just now: draftlint is using "
+    "the last settings it knew.",
+    "defaults": "Your organisation's settings could not be read just now: draftlint is using its "
+    "default rules.",
+}
+
+
 def with_fallback(report: Report, resolved: Resolved) -> Report:
     """`report`, its `policy` saying when (and why) it is not the organisation's current one."""
     if resolved.fallback is None:

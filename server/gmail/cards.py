@@ -20,6 +20,8 @@ from urllib.parse import quote
 
 from linters import Finding, Fix, Policy, Report, Severity
 
+from ..identity import FALLBACK_NOTES
+
 # Limits. The Card reference (google.apps.card.v1.Card, "Card" in the Google Chat API / Workspace
 # add-ons reference) says: "You can add up to 100 widgets per card. Any widgets beyond this limit
 # are ignored." The add-on cards guide (workspace/add-ons/concepts/cards, "Card anatomy") allows
@@ -211,17 +213,8 @@ def notes(context: CheckContext) -> list[str]:
 
 def policy_notes(context: CheckContext) -> list[str]:
     """A note when the organisation's current policy could not be read."""
-    if context.policy_fallback == "last-known":
-        return [
-            "Your organisation's settings could not be read just now: draftlint is using the "
-            "last settings it knew."
-        ]
-    if context.policy_fallback == "defaults":
-        return [
-            "Your organisation's settings could not be read just now: draftlint is using its "
-            "default rules."
-        ]
-    return []
+    note = FALLBACK_NOTES.get(context.policy_fallback or "")
+    return [note] if note else []
 
 
 def _finding_widgets(finding: Finding, context: CheckContext) -> list[dict]:

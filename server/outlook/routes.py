@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
+from ..identity import FALLBACK_NOTES
 from ..public_url import public_base_url
 from .enrich import init_app as init_enrichment
 from .manifest import (
@@ -94,8 +95,8 @@ def front_end_config() -> dict:
     }
 
 
-def _page(template: str):
-    html = render_template(template, office_js=OFFICE_JS)
+def _page(template: str, **context):
+    html = render_template(template, office_js=OFFICE_JS, **context)
     return (
         html,
         200,
@@ -108,7 +109,7 @@ def _page(template: str):
 
 @outlook.route(TASKPANE_PATH)
 def taskpane():
-    return _page("outlook/taskpane.html")
+    return _page("outlook/taskpane.html", fallback_notes=FALLBACK_NOTES)
 
 
 @outlook.route(COMMANDS_PATH)

@@ -376,7 +376,7 @@ def test_an_unreachable_database_after_the_provider_is_a_503_not_a_refusal(
     (tmp_path / "migrated.sqlite3").rename(tmp_path / "away.sqlite3")
     (tmp_path / "migrated.sqlite3").mkdir()  # a folder where the file was: it cannot be opened
     app.extensions["draftlint.storage"].database.dispose()
-    response, client = sign_in()
+    response, _ = sign_in()
     assert response.status_code == 503, response.get_data(as_text=True)
     assert "cannot reach its database" in response.get_data(as_text=True)
     assert response.headers["Retry-After"]

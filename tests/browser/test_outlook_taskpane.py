@@ -14,6 +14,7 @@ import json
 import re
 import time
 
+import pytest
 from outlook_items import CLEAN_REPLY, JULIE, QUOTE, REPLY_ALL, SUBSTANCE, team
 from playwright.sync_api import expect
 
@@ -127,6 +128,28 @@ def test_a_clean_draft_shows_the_clean_state(open_outlook):
 
     expect(page.get_by_role("heading", name="Nothing to flag")).to_be_visible()
     expect(page.locator(".finding")).to_have_count(0)
+    expect(page.locator("#policy-note")).to_be_hidden()
+
+
+@pytest.mark.parametrize(
+    ("fallback", "words"),
+    [("last-known", "using the last settings it knew"), ("defaults", "using its default rules")],
+)
+def test_a_report_under_a_fallback_policy_says_so_quietly(open_outlook, fallback, words):
+    """The server's database is down: it lints under the last policy it knew, or the defaults,
+    and the report says which (`policy.fallback`); the findings still show."""
+
+    def degraded(route):
+        answer = route.fetch()
+        report = answer.json()
+        report["policy"].update(fallback=fallback, reason="database-unavailable")
+        route.fulfill(response=answer, json=report)
+
+    page = _open(open_outlook, REPLY_ALL, routes={"**/v1/lint": degraded})
+
+    expect(page.locator("#policy-note")).to_have_text(re.compile(words))
+    expect(page.locator("#policy-note")).to_have_class(re.compile("quiet"))
+    expect(page.locator(".finding")).not_to_have_count(0)
 
 
 def test_an_unreachable_server_gives_a_quiet_status_and_nothing_else(open_outlook):

@@ -170,11 +170,30 @@
 
   function show(result) {
     state.failedAt = null;
+    showPolicyNote(result.policy);
     var findings = (result.findings || []).filter(function (finding) {
       return !state.dismissed[finding.rule];
     });
     countOutcomes(findings);
     render(findings);
+  }
+
+  /* While the organisation's policy cannot be read the server lints under the last one it knew,
+   * or the defaults, and says so (`policy.fallback`): so does the pane, in the server's words
+   * (the note's data attributes). */
+  function showPolicyNote(policy) {
+    var note = $("policy-note");
+    var fallback = policy && policy.fallback;
+    var text = (fallback && Object.prototype.hasOwnProperty.call(note.dataset, camel(fallback)) &&
+      note.dataset[camel(fallback)]) || "";
+    note.textContent = text;
+    note.hidden = !text;
+  }
+
+  function camel(name) {  // "last-known" -> "lastKnown", as `dataset` spells data-last-known
+    return name.replace(/-([a-z])/g, function (_, letter) {
+      return letter.toUpperCase();
+    });
   }
 
   function render(findings) {
