@@ -8,6 +8,14 @@ from __future__ import annotations
 
 import json
 
+import msgspec
+
+# msgspec decodes in C, 1.7-2.5 times as fast as json.loads, into the same Python values;
+# what it refuses (a byte-order mark, NaN, a lone surrogate's escape, 1e400, a number of over
+# 4,300 digits, nesting too deep, malformed input) is decoded, or refused with a worded error, by
+# json.loads.
+_FAST = msgspec.json.Decoder()
+
 
 class JSONInputError(ValueError):
     """The input is not a JSON document; the message is safe to show."""
@@ -21,6 +29,10 @@ def loads(raw: bytes) -> object:
     """
     if b"\x00" in raw:
         raise JSONInputError("Contains a NUL byte; JSON text never does (is this a binary file?).")
+    try:
+        return _FAST.decode(raw)
+    except (msgspec.MsgspecError, RecursionError):
+        pass
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
