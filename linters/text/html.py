@@ -33,9 +33,13 @@ OPEN = "\ue003"
 CLOSE = "\ue004"
 _MARKERS = SOFT + HARD + CUT + OPEN + CLOSE
 # Our markers must not come from the input; NUL and invisible format characters (zero-width space,
-# bidi marks, BOM, soft hyphen) carry nothing and would break words and phrase matching.
-_STRIPPED_CHARS = _MARKERS + "\x00\u00ad\u200b\u200e\u200f\u2060\ufeff"
+# bidi marks, BOM, soft hyphen) carry nothing and would break words and phrase matching. The
+# invisible ones are removed again from the rendered text: the source may spell them as character
+# references (`&#8203;`, `&shy;`), decoded only by the parser.
+_INVISIBLE_CHARS = "\x00\u00ad\u200b\u200e\u200f\u2060\ufeff"
+_STRIPPED_CHARS = _MARKERS + _INVISIBLE_CHARS
 _STRIP_INPUT = str.maketrans(dict.fromkeys(map(ord, _STRIPPED_CHARS)))
+_STRIP_INVISIBLE = str.maketrans(dict.fromkeys(map(ord, _INVISIBLE_CHARS)))
 
 _BLOCK_TAGS = (
     "p", "div", "li", "ul", "ol", "dl", "dt", "dd", "h[1-6]", "blockquote", "pre", "hr", "table",
@@ -359,6 +363,8 @@ def _is_reply_header(node, bordered_seen: int, marks: _Marks = PRIVATE) -> bool:
 
 
 def _finish(raw: str, marks: _Marks = PRIVATE) -> HtmlText:
+    if any(char in raw for char in _INVISIBLE_CHARS):
+        raw = raw.translate(_STRIP_INVISIBLE)
     cut = raw.find(marks.cut)
     if cut < 0:
         return _extract_quote_marks(_layout(raw, marks), marks)

@@ -237,6 +237,16 @@ def test_a_reference_to_a_marker_cannot_inject_one(reference, quote):
     assert html.html_to_text(source) == html.html_to_text(source.replace(reference, ""))
 
 
+@pytest.mark.parametrize(
+    "invisible",
+    ["\u200b", "&#8203;", "&#x200B;", "&ZeroWidthSpace;", "&shy;", "&#xad;", "&lrm;", "&#xFEFF;"],
+)
+@pytest.mark.parametrize("quote", ["", "<blockquote>quoted</blockquote>"])  # simple, DOM path
+def test_invisible_characters_are_removed_however_they_are_spelled(invisible, quote):
+    source = f"<div>OK{invisible} with me{invisible}, Pe{invisible}ter</div>{quote}<div>x</div>"
+    assert html.html_to_text(source) == html.html_to_text(source.replace(invisible, ""))
+
+
 @pytest.mark.parametrize("quote", ["", "<blockquote>quoted</blockquote>"])
 def test_ordinary_references_are_kept(quote):
     source = f"<div>&#233;t&#xE9; &#x1F600;&#10;!</div>{quote}"

@@ -12,7 +12,7 @@ RULE = "content-free-reply-all"
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "independent-replies.jsonl"
 
 
-def fired(text, *, quote="", subject="Re: Plan", document=None):
+def fired(text, *, quote="", subject="Re: Plan", document=None, body_type="text"):
     """The findings of `text` sent as a reply-all to twelve people, answering `quote`."""
     quoted = "\n".join("> " + line for line in quote.splitlines())
     body = text + (f"\n\nOn Mon, 3 Mar 2025 at 09:12, Sam Boss <sam@corp.example> wrote:\n{quoted}")
@@ -22,7 +22,7 @@ def fired(text, *, quote="", subject="Re: Plan", document=None):
         "from": {"email": "me@corp.example"},
         "to": [{"email": "sam@corp.example", "name": "Sam Boss"}],
         "cc": [{"email": "team@corp.example", "type": "group", "member_count": 12}],
-        "body": {"content": body if quote else text},
+        "body": {"content": body if quote else text, "type": body_type},
         "in_reply_to": {"from": {"email": "sam@corp.example", "name": "Sam Boss"}},
     }
     report = lint(draft, Policy.build(document))
@@ -175,3 +175,10 @@ def test_independent_replies_stay_above_their_floor():
         fn += case["label"] and not hit
     assert tp / (tp + fp) >= 0.95
     assert tp / (tp + fn) >= 0.65
+
+
+@pytest.mark.parametrize("invisible", ["&#8203;", "&ZeroWidthSpace;", "&shy;"])
+def test_invisible_characters_spelled_as_references_do_not_hide_a_stance(invisible):
+    # Editors leave zero-width spaces and soft hyphens in HTML as references, inside words too.
+    html = f"<div>Sounds go{invisible}od to me.</div><div>Than{invisible}ks!</div>"
+    assert fired(html, body_type="html")
