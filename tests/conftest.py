@@ -11,11 +11,12 @@ import os
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
+import redis
 import sqlalchemy as sa
 from marshmallow import fields
+from servers import postgres_schema, unreachable  # tests/support, on the path (pyproject.toml)
 
 from linters import Finding, Severity, Span
 from linters.registry import Options, PluginError, Registry, Rule
@@ -77,10 +78,10 @@ def postgres_url() -> str:
         with engine.connect():
             pass
     except sa.exc.OperationalError as exc:
-        reason = f"PostgreSQL at {engine.url!r} is unreachable: {type(exc).__name__}"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}; CI must test both backends", pytrace=False)
-        pytest.skip(f"{reason}; set TEST_POSTGRES_URL or start PostgreSQL to run these")
+        unreachable(
+            f"PostgreSQL at {engine.url!r} is unreachable: {type(exc).__name__}",
+            "set TEST_POSTGRES_URL or start PostgreSQL to run these",
+        )
     finally:
         engine.dispose()
     return url
@@ -93,18 +94,8 @@ def empty_database_url(request, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
         return
-    base_url = request.getfixturevalue("postgres_url")
-    schema = f"test_{uuid.uuid4().hex}"
-    owner = sa.create_engine(base_url)
-    with owner.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in base_url else "?"
-    try:
-        yield f"{base_url}{separator}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with owner.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        owner.dispose()
+    with postgres_schema(request.getfixturevalue("postgres_url")) as url:
+        yield url
 
 
 @pytest.fixture
@@ -120,6 +111,40 @@ def sqlite_url(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
     migrate.upgrade(url)
     return url
+
+
+# --- Redis: the machine's, for the shared rate limits and the shared state ----------------------
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """`$TEST_REDIS_URL` (default: the server `.ci/run` starts); unreachable, as PostgreSQL."""
+    url = os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS_URL)
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        unreachable(
+            f"Redis at {url} is unreachable: {type(exc).__name__}",
+            "set TEST_REDIS_URL or start redis-server to run these",
+        )
+    finally:
+        client.close()
+    return url
+
+
+@pytest.fixture
+def redis_prefix(redis_url) -> Iterator[str]:
+    """A key prefix of this test's own; its keys are deleted afterwards."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=f"*{prefix}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
 
 
 # --- a database the test can take away: the fail-open tests --------------------------------
@@ -161,20 +186,11 @@ def database_outage(request, tmp_path: Path) -> Iterator[DatabaseOutage]:
         return
     from tcp_proxy import TcpProxy  # tests/support, on the path (pyproject.toml)
 
-    base_url = request.getfixturevalue("postgres_url")
-    schema = f"test_{uuid.uuid4().hex}"
-    owner = sa.create_engine(base_url)
-    with owner.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        direct = sa.make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
-        migrate.upgrade(direct.render_as_string(hide_password=False))
+    with postgres_schema(request.getfixturevalue("postgres_url")) as schema_url:
+        direct = sa.make_url(schema_url)
+        migrate.upgrade(schema_url)
         with TcpProxy(direct.host or "127.0.0.1", direct.port or 5432) as proxy:
             url = direct.set(host="127.0.0.1", port=proxy.port)
             yield DatabaseOutage(
                 url.render_as_string(hide_password=False), proxy.cut, proxy.restore
             )
-    finally:
-        with owner.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        owner.dispose()

@@ -40,7 +40,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from urllib.parse import quote
 
 from server.gunicorn_server import THREADS
 
@@ -347,25 +346,6 @@ def workers(folder: Path, seconds: float) -> bool:
 # --- replicas --------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def postgres_schema() -> Iterator[str]:
-    """A schema of this run's own in `$TEST_POSTGRES_URL` (the tests' server), dropped after."""
-    import sqlalchemy as sa
-
-    url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-    schema = f"bench_{uuid.uuid4().hex}"
-    owner = sa.create_engine(url, connect_args={"connect_timeout": 3})
-    try:
-        with owner.begin() as connection:
-            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        separator = "&" if "?" in url else "?"
-        yield f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with contextlib.suppress(sa.exc.SQLAlchemyError), owner.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        owner.dispose()
-
-
 def replicas(folder: Path, seconds: float) -> bool:
     """`draftlint serve` as one replica, then as two, on PostgreSQL and Redis."""
     print(
@@ -376,7 +356,8 @@ def replicas(folder: Path, seconds: float) -> bool:
     own_redis.start()
     ok = True
     try:
-        with postgres_schema() as database_url:
+        postgres_url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+        with load("servers").postgres_schema(postgres_url, prefix="bench") as database_url:
             api_key = "bench-" + secrets.token_hex(16)
             env = {
                 **os.environ,

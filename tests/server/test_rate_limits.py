@@ -8,10 +8,8 @@ Each test counts under a key prefix of its own and deletes its keys afterwards.
 """
 
 import logging
-import os
 import re
 import socket
-import uuid
 
 import pytest
 import redis
@@ -26,7 +24,6 @@ KEYS = {KEY_A: "corp.example", KEY_B: "corp.example"}
 # Three base64url parts: the shape of an Entra access token (none verifies here).
 JWT_1 = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlMQ"
 JWT_2 = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIyIn0.c2lnbmF0dXJlMg"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def _app(sqlite_url, registry, **config):
@@ -250,34 +247,6 @@ def test_a_bad_setting_stops_the_start(name, value, sqlite_url, registry):
 
 
 # --- Redis --------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    url = os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS_URL)
-    client = redis.Redis.from_url(url, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        reason = f"Redis at {url} is unreachable: {type(exc).__name__}"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}; CI must test the shared rate limits", pytrace=False)
-        pytest.skip(f"{reason}; set TEST_REDIS_URL or start redis-server to run these")
-    finally:
-        client.close()
-    return url
-
-
-@pytest.fixture
-def redis_prefix(redis_url):
-    """A key prefix of this test's own; its keys are deleted afterwards."""
-    prefix = f"test-{uuid.uuid4().hex}"
-    yield prefix
-    client = redis.Redis.from_url(redis_url)
-    keys = list(client.scan_iter(match=f"*{prefix}*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
 
 
 def test_two_apps_on_one_redis_share_the_count(sqlite_url, registry, redis_url, redis_prefix):

@@ -9,13 +9,11 @@ they fail. A Redis the test stops (`own_redis`, tests/support/shared_redis.py) i
 
 from __future__ import annotations
 
-import os
 import shutil
-import uuid
 from collections.abc import Iterator
 
 import pytest
-import redis
+from servers import unreachable
 from shared_redis import API_KEY, AUTH, ORG, SECRET_KEY, OwnRedis
 
 from linters.registry import Registry
@@ -23,44 +21,11 @@ from linters.rules.reply_all_storm import ReplyAllStorm
 from server import store
 from server.app import create_app
 
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-def unreachable(reason: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}; CI must test the shared state", pytrace=False)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    url = os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS_URL)
-    client = redis.Redis.from_url(url, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        unreachable(f"Redis at {url} is unreachable: {type(exc).__name__}")
-    finally:
-        client.close()
-    return url
-
-
-@pytest.fixture
-def redis_prefix(redis_url) -> Iterator[str]:
-    """A key prefix of this test's own; its keys are deleted afterwards."""
-    prefix = f"test-{uuid.uuid4().hex}"
-    yield prefix
-    client = redis.Redis.from_url(redis_url)
-    keys = list(client.scan_iter(match=f"*{prefix}*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
-
 
 @pytest.fixture
 def own_redis(tmp_path) -> Iterator[OwnRedis]:
     if shutil.which("redis-server") is None:
-        unreachable("redis-server is not installed")
+        unreachable("redis-server is not installed", "`make redis` installs it")
     server = OwnRedis(tmp_path)
     server.start()
     try:

@@ -15,12 +15,10 @@ import json
 import os
 import re
 import time
-import uuid
-from urllib.parse import quote
 
 import pytest
 import requests
-import sqlalchemy as sa
+from servers import postgres_schema
 from shared_redis import API_KEY, ORG, SECRET_KEY, Server, reply_all, storm
 
 from server.cli import main
@@ -31,18 +29,8 @@ REFRESH = "30"  # seconds between a process's own database rechecks
 
 @pytest.fixture
 def postgres_schema_url(postgres_url):
-    """A PostgreSQL schema of this test's own (through the URL's search_path), dropped after."""
-    schema = f"test_{uuid.uuid4().hex}"
-    owner = sa.create_engine(postgres_url)
-    with owner.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in postgres_url else "?"
-    try:
-        yield f"{postgres_url}{separator}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with owner.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        owner.dispose()
+    with postgres_schema(postgres_url) as url:
+        yield url
 
 
 class Admin:
