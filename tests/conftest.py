@@ -62,6 +62,21 @@ def registry() -> Registry:
     return Registry({SaysWord.id: SaysWord()}, errors=(BROKEN_PLUGIN,))
 
 
+class Clock:
+    """A clock the tests move by hand (`clock.now += 61`), for caches' expiry and refresh."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
 # --- databases: every persistence test runs on a SQLite file and on PostgreSQL ---------------
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

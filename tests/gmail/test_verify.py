@@ -189,15 +189,7 @@ def test_dev_mode_needs_no_token(make_app, sqlite_url, google, cards_check):
     cards_check.check_card(cards_check.card_of(response.get_json(), wrapped=False))
 
 
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def _with_clock(app, clock: Clock) -> Verifier:
+def _with_clock(app, clock) -> Verifier:
     """The app's Gmail verifier rebuilt on `clock` (the same settings, a fresh key cache)."""
     services = app.extensions["draftlint.gmail"]
     verifier = Verifier(services.settings, clock=clock)
@@ -205,10 +197,9 @@ def _with_clock(app, clock: Clock) -> Verifier:
     return verifier
 
 
-def test_rotated_keys_are_fetched_again_at_most_once_a_minute(app, google):
+def test_rotated_keys_are_fetched_again_at_most_once_a_minute(app, google, clock):
     """Google rotates its signing keys: a token signed with a key id we have not fetched makes
     us fetch the certificates again at once, but not again within the minute."""
-    clock = Clock()
     verifier = _with_clock(app, clock)
     sessions = app.extensions["draftlint.storage"].sessions
     with sessions() as db:
@@ -260,11 +251,10 @@ def test_a_malformed_token_is_refused_without_asking_google(app, post, google, t
     ],
     ids=["html page", "other json", "not a pem", "empty object", "a list", "nested"],
 )
-def test_an_answer_that_is_not_certificates_is_not_kept(answer, app, post, google):
+def test_an_answer_that_is_not_certificates_is_not_kept(answer, app, post, google, clock):
     """A 200 that is not Google's certificates (a proxy's page, with a long max-age) is not
     cached: the request is a 503 like any outage, tried again ten seconds later, not refused for
     hours."""
-    clock = Clock()
     _with_clock(app, clock)
     client = app.test_client()
     google.certs_answer = answer
@@ -281,11 +271,10 @@ def test_an_answer_that_is_not_certificates_is_not_kept(answer, app, post, googl
     assert google.count("/oauth2/v1/certs") == 2  # the real certificates are kept
 
 
-def test_the_key_cache_keeps_only_certificates(app, google):
+def test_the_key_cache_keeps_only_certificates(app, google, clock):
     """The cache itself: a non-certificate 200 is an outage (CertificatesUnavailable, the 503
     path) and is not kept; the real answer is kept for its max-age."""
     kid = google.kid
-    clock = Clock()
     keys = Verifier(app.extensions["draftlint.gmail"].settings, clock=clock).keys
     google.certs_answer = b'{"kid": 42}'
     with pytest.raises(CertificatesUnavailable):

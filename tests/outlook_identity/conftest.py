@@ -34,21 +34,6 @@ def microsoft(_microsoft):
     _microsoft.reset()
 
 
-class Clock:
-    """A clock the tests move by hand, for the caches' expiry."""
-
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
 @pytest.fixture
 def outlook_config(microsoft) -> dict:
     """The OUTLOOK_* settings pointing at the stand-in, for tests that build parts by hand."""

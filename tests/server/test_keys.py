@@ -29,19 +29,6 @@ SOURCES = ["outlook", "gmail", "admin-entra", "admin-google"]
 CAPTIVE_PORTAL = b"<html><body>Sign in to the hotel Wi-Fi</body></html>"
 
 
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
 # --- the stand-ins, each started once for this module ----------------------------------------
 
 

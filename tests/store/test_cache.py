@@ -11,19 +11,6 @@ from server import store
 OFF = {"rules": {"test-repeats-word": {"severity": "off"}}}
 
 
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
 @pytest.fixture
 def default(rules):
     return Policy.build(registry=rules)

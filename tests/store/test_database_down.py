@@ -211,14 +211,6 @@ def test_a_silent_database_costs_one_request_the_timeout_not_every_request(rules
 # --- the parts, on their own ----------------------------------------------------------------
 
 
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-
 class Failing:
     """A sessionmaker whose sessions fail like a database that refuses connections."""
 
@@ -234,8 +226,7 @@ class Failing:
         return self.sessions()
 
 
-def test_the_breaker_lets_one_request_through_per_period(caplog):
-    clock = Clock()
+def test_the_breaker_lets_one_request_through_per_period(caplog, clock):
     breaker = Breaker(retry_seconds=5, clock=clock)
     assert breaker.allows() and not breaker.down
 
@@ -256,14 +247,13 @@ def test_the_breaker_lets_one_request_through_per_period(caplog):
     assert "ConnectionRefusedError" in caplog.records[0].getMessage()
 
 
-def test_policy_cache_says_which_fallback(sessions, make_org, rules):
+def test_policy_cache_says_which_fallback(sessions, make_org, rules, clock):
     default = Policy.build(registry=rules)
     org = make_org(ORG)
     with sessions.begin() as db:
         draft = store.get_draft(db, org)
         draft = store.save_draft(db, org, TWICE, if_match=draft.etag, actor="a", registry=rules)
         store.publish(db, org, if_match=draft.etag, actor="a", registry=rules)
-    clock = Clock()
     failing = Failing(sessions)
     cache = PolicyCache(failing, refresh_seconds=2, clock=clock, breaker=Breaker(clock=clock))
     current = cache.resolve(ORG, default)
@@ -290,11 +280,10 @@ def test_policy_cache_says_which_fallback(sessions, make_org, rules):
     assert cache.resolve(ORG, default).fallback is None
 
 
-def test_alias_cache_answers_from_memory_while_the_database_is_down(sessions, make_org):
+def test_alias_cache_answers_from_memory_while_the_database_is_down(sessions, make_org, clock):
     make_org(ORG)
     with sessions.begin() as db:
         store.add_alias(db, store.get_org(db, ORG), "google-domain", ORG, actor="a")
-    clock = Clock()
     failing = Failing(sessions)
     aliases = AliasCache(failing, Breaker(clock=clock))
     assert aliases.org_for("google-domain", "CORP.example") == AliasMatch(ORG)
@@ -307,7 +296,9 @@ def test_alias_cache_answers_from_memory_while_the_database_is_down(sessions, ma
     assert aliases.org_for("google-domain", "new.example") == AliasMatch(None, "unknown")
 
 
-def test_a_published_policy_the_rules_reject_is_reported_as_defaults(sessions, make_org, rules):
+def test_a_published_policy_the_rules_reject_is_reported_as_defaults(
+    sessions, make_org, rules, clock
+):
     org = make_org(ORG)
     with sessions.begin() as db:
         draft = store.get_draft(db, org)
@@ -315,7 +306,7 @@ def test_a_published_policy_the_rules_reject_is_reported_as_defaults(sessions, m
         store.publish(db, org, if_match=draft.etag, actor="a", registry=rules)
     without_rule = Policy.build(registry=type(rules)({}))  # the rule has since been removed
 
-    resolved = PolicyCache(sessions, clock=Clock()).resolve(ORG, without_rule)
+    resolved = PolicyCache(sessions, clock=clock).resolve(ORG, without_rule)
 
     assert (resolved.policy, resolved.fallback, resolved.reason) == (
         without_rule,

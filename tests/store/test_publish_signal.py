@@ -12,14 +12,6 @@ from server.store.cache import watch_publishes
 OFF = {"rules": {"test-repeats-word": {"severity": "off"}}}
 
 
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-
 class Signal:
     """A publish generation held here: `bump()` changes it, `reads` counts the reads, and
     `down` makes it unreadable."""
@@ -37,11 +29,6 @@ class Signal:
     def bump(self):
         self.bumps += 1
         self.number += 1
-
-
-@pytest.fixture
-def clock():
-    return Clock()
 
 
 @pytest.fixture
