@@ -164,6 +164,13 @@ class LintContext:
         return None
 
     @lazy
+    def original_sender_name(self) -> str:
+        """How a message names the original sender: their display name, else their address,
+        else "the sender"."""
+        sender = self.original_sender
+        return (sender.name or sender.email) if sender else "the sender"
+
+    @lazy
     def author_was_only_bcc(self) -> bool:
         """The author got the message replied to as a blind copy: in its Bcc, not its To or Cc.
 
@@ -201,7 +208,7 @@ class LintContext:
         sender = self.original_sender
         if sender is None or sender.key == self.author_key:
             return None
-        name = sender.name or sender.email
+        name = self.original_sender_name
         to = {"email": sender.email} | ({"name": sender.name} if sender.name else {})
         return Fix(
             id="reply-to-sender-only",

@@ -53,7 +53,7 @@ class BccReplyAll(Rule):
         original = draft.in_reply_to
         on_original = {r.key for r in original.to + original.cc} if original else set()
         told = [r for r in others if r.key in on_original]
-        who = (sender.name or sender.email) if sender else "the sender"
+        who = ctx.original_sender_name
         names = ", ".join(r.name or r.email for r in (told or others)[:MAX_NAMED])
         more = len(told or others) - MAX_NAMED
         if more > 0:

@@ -85,8 +85,7 @@ class ContentFreeReplyAll(Rule):
         start, end = blocks[0].start, blocks[-1].end
         excerpt = seg.excerpt(start, end)
         said = excerpt.rstrip(".")  # keeps its "!" or "?"; the message ends the sentence itself
-        sender = ctx.original_sender
-        who = (sender.name or sender.email) if sender else "the sender"
+        who = ctx.original_sender_name
         fix = ctx.reply_to_sender_only()
         yield Finding(
             rule=self.id,

@@ -107,8 +107,7 @@ class ReplyAllStorm(Rule):
         # Their audience when the server knows it, else this reply's: the same list, mostly.
         audience = activity.audience or ctx.audience
         window = _minutes(activity.window_minutes)
-        sender = ctx.original_sender
-        who = (sender.name or sender.email) if sender else "the sender"
+        who = ctx.original_sender_name
         fix = ctx.reply_to_sender_only()
         yield Finding(
             rule=self.id,

@@ -71,8 +71,7 @@ class UnsubscribeReplyAll(Rule):
             names = ", ".join(g.name or g.email for g in groups[:2])
             where = f", including {names}" if len(groups) <= 2 else f", including {names} and more"
         if fix is not None:
-            who = sender.name or sender.email
-            advice = f"Ask {who} alone, or use the list's unsubscribe link."
+            advice = f"Ask {ctx.original_sender_name} alone, or use the list's unsubscribe link."
         else:
             advice = "Ask the list's owner directly, or use its unsubscribe link."
         return Finding(
